@@ -1,0 +1,26 @@
+import type { LicenseObject } from "./license/object";
+
+/** Bindings and configuration of the Worker (wrangler.toml vars + secrets). */
+export interface Env {
+	LICENSES: DurableObjectNamespace<LicenseObject>;
+	DB: D1Database;
+	/** Deployment issuer id, the `iss` of every signed token. */
+	ISSUER_ID?: string;
+	/** ARN partition this deployment serves ("aws", "aws-cn", ...). */
+	PARTITION?: string;
+	/** Comma-separated home regions served here, or "*" for all. */
+	HOME_REGIONS?: string;
+	/** JSON object: partition or region → endpoint URL of the deployment serving it. */
+	REDIRECTS?: string;
+	/** "true": licenses homed in EU regions get objects in the `eu` jurisdiction. */
+	EU_JURISDICTION?: string;
+	/** Upper bound for BorrowConfiguration.MaxTimeToLiveInMinutes (default 43200). */
+	MAX_TTL_MINUTES?: string;
+	/** JSON array of {kid, activeFrom, retiredAt?}: the signing-key schedule. */
+	SIGNING_KEYS?: string;
+	/** Secret. JSON object kid → private RSA JWK. */
+	SIGNING_PRIVATE_KEYS?: string;
+	/** Per-license strict limit: checkouts per window (default 1000 per 1 s). */
+	LICENSE_RATE_LIMIT?: string;
+	LICENSE_RATE_WINDOW_MS?: string;
+}

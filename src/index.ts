@@ -1,0 +1,5 @@
+import { buildApp } from "./protocol/app";
+
+export { LicenseObject } from "./license/object";
+
+export default buildApp();

@@ -1,0 +1,495 @@
+import { DurableObject } from "cloudflare:workers";
+import { clock, floorToSecond, isoSeconds } from "../clock";
+import { loadConfig } from "../config";
+import type { Env } from "../env";
+import { fail, type Result } from "../protocol/errors";
+import { statementsFor } from "../records/d1";
+import type { OutboxRecord } from "../records/outbox";
+import { signBorrowToken } from "../signing/token";
+import { mintConsumptionToken } from "./ids";
+import type { Caller, Lease, License, Metadata } from "./model";
+import {
+	borrowExpiration,
+	borrowRefusal,
+	checkInRefusal,
+	mayConsume,
+	planLeases,
+	type RequestedEntitlement,
+} from "./reservation";
+import { type BorrowRow, type LicenseHeader, LicenseStore } from "./storage";
+
+export interface CheckoutCommand {
+	caller: Caller;
+	licenseArn: string;
+	clientToken: string;
+	/** SHA-256 of the canonical request: same token + same hash = replay. */
+	requestHash: string;
+	entitlements: RequestedEntitlement[];
+	nodeId?: string;
+	checkoutMetadata?: Metadata[];
+}
+
+export interface CreateLicenseCommand {
+	caller: Caller;
+	requestHash: string;
+	license: License;
+	licenseId: string;
+	beneficiaryAccount: string | null;
+}
+
+const DAY_MS = 86_400_000;
+const OUTBOX_BATCH = 200;
+const OUTBOX_MAX_BACKOFF_MS = 300_000;
+const EXPIRY_BATCH = 500;
+
+/**
+ * One license: the only writer of its borrows, usage and ClientToken records.
+ *
+ * Concurrency design for checkout (the object interleaves calls at every await,
+ * and signing is an await): the decision is taken synchronously and reserved in
+ * memory (`pending`), then the token is signed, then one `transactionSync` writes
+ * the borrow, the usage, the ClientToken record holding the exact response and the
+ * outbox rows. Because in-flight quantities count against capacity, a refusal never
+ * costs a signature and a burst can never over-allocate. Because a ClientToken in
+ * flight is held in `inflight`, a concurrent duplicate waits for the first and then
+ * replays its stored bytes (PSS is randomised; re-signing would differ). Both maps
+ * are memory, so an object that dies mid-signature leaves nothing half-reserved:
+ * its client saw no success, and nothing was committed.
+ */
+export class LicenseObject extends DurableObject<Env> {
+	private readonly store: LicenseStore;
+	private header: LicenseHeader | null = null;
+	private current: License | null = null;
+	private readonly pending = new Map<string, number>();
+	private pendingBorrows = 0;
+	private readonly inflight = new Map<string, Promise<unknown>>();
+	private drainChain: Promise<void> = Promise.resolve();
+	private alarmAt: number | null = null;
+	private rateWindowStart = 0;
+	private rateCount = 0;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.store = new LicenseStore(ctx.storage.sql);
+		if (this.store.exists()) {
+			this.store.createSchema();
+			this.reload();
+		}
+	}
+
+	private reload(): void {
+		this.header = this.store.header();
+		this.current = this.header ? this.store.version(this.header.currentVersion) : null;
+	}
+
+	// ---- seller operations -------------------------------------------------
+
+	async createLicense(cmd: CreateLicenseCommand): Promise<Result<string>> {
+		if (this.header) {
+			if (this.header.createRequestHash !== cmd.requestHash) {
+				return fail(
+					"ValidationException",
+					"ClientToken was already used to create a license with different parameters.",
+				);
+			}
+			return { ok: true, value: this.header.createResponse };
+		}
+		const now = clock.now();
+		const license = cmd.license;
+		const response = JSON.stringify({ LicenseArn: license.LicenseArn, Status: license.Status, Version: license.Version });
+		this.ctx.storage.transactionSync(() => {
+			this.store.createSchema();
+			this.store.insertHeader({
+				arn: license.LicenseArn,
+				licenseId: cmd.licenseId,
+				issuerAccount: cmd.caller.accountId,
+				beneficiaryAccount: cmd.beneficiaryAccount,
+				currentVersion: 1,
+				status: license.Status,
+				createRequestHash: cmd.requestHash,
+				createResponse: response,
+			});
+			this.store.insertVersion(1, license);
+			this.reload();
+			this.enqueueLicense(true, now);
+			this.enqueueAudit(cmd.caller, "CreateLicense", license.LicenseArn, now, null);
+		});
+		await this.drainOutbox();
+		return { ok: true, value: response };
+	}
+
+	getLicense(caller: Caller, arn: string, version?: string): Result<License> {
+		const seen = this.visible(caller, arn);
+		if (!seen.ok) return seen;
+		if (version === undefined) return { ok: true, value: seen.value };
+		const doc = /^[1-9][0-9]*$/.test(version) ? this.store.version(Number(version)) : null;
+		if (!doc) return fail("ResourceNotFoundException", `License version ${version} does not exist.`);
+		return { ok: true, value: doc };
+	}
+
+	getUsage(caller: Caller, arn: string): Result<string> {
+		const seen = this.visible(caller, arn);
+		if (!seen.ok) return seen;
+		const usage = this.store.usage();
+		const EntitlementUsages = seen.value.Entitlements.map((e) => ({
+			Name: e.Name,
+			ConsumedValue: String(e.Unit === "None" ? 0 : (usage.get(e.Name) ?? 0)),
+			MaxCount: e.MaxCount === undefined ? undefined : String(e.MaxCount),
+			Unit: e.Unit,
+		}));
+		return { ok: true, value: JSON.stringify({ LicenseUsage: { EntitlementUsages } }) };
+	}
+
+	// ---- borrowing -----------------------------------------------------------
+
+	async checkout(cmd: CheckoutCommand): Promise<Result<string>> {
+		const key = `${cmd.caller.accountId}\n${cmd.clientToken}`;
+		// A duplicate of a request still being signed waits for it, then looks again.
+		for (let wait = this.inflight.get(key); wait; wait = this.inflight.get(key)) {
+			await wait.catch(() => undefined);
+		}
+		const stored = this.header ? this.store.clientToken(cmd.caller.accountId, cmd.clientToken) : null;
+		if (stored) {
+			if (stored.requestHash !== cmd.requestHash) {
+				return fail(
+					"ValidationException",
+					"ClientToken was already used with a different request; use a new ClientToken for a new checkout.",
+				);
+			}
+			return { ok: true, value: stored.response };
+		}
+		const now = clock.now();
+		const license = this.consumable(cmd.caller, cmd.licenseArn);
+		if (!license.ok) return license;
+		const refusal = borrowRefusal(license.value, now);
+		if (refusal) return { ok: false, error: refusal };
+		const limited = this.rateLimit(now);
+		if (limited) return limited;
+		const usage = this.store.usage();
+		const plan = planLeases(
+			license.value,
+			cmd.entitlements,
+			(name) => (usage.get(name) ?? 0) + (this.pending.get(name) ?? 0),
+		);
+		if (!plan.ok) return plan;
+
+		const leases = plan.value;
+		this.reserve(leases, +1);
+		const work = this.finishCheckout(cmd, license.value, leases, now);
+		this.inflight.set(key, work);
+		try {
+			return await work;
+		} finally {
+			this.inflight.delete(key);
+			this.reserve(leases, -1);
+		}
+	}
+
+	private reserve(leases: readonly Lease[], sign: 1 | -1): void {
+		this.pendingBorrows += sign;
+		for (const lease of leases) {
+			if (lease.quantity === 0) continue;
+			this.pending.set(lease.name, (this.pending.get(lease.name) ?? 0) + sign * lease.quantity);
+		}
+	}
+
+	private async finishCheckout(
+		cmd: CheckoutCommand,
+		license: License,
+		leases: Lease[],
+		now: number,
+	): Promise<Result<string>> {
+		const issuedAt = floorToSecond(now);
+		const expiresAt = floorToSecond(borrowExpiration(license, now));
+		const token = mintConsumptionToken(this.header?.licenseId ?? "");
+		const entitlementsAllowed = leases.map((l) => ({ Name: l.name, Unit: l.unit, Value: l.value }));
+		const checkoutMetadata: Record<string, string> = Object.create(null);
+		for (const m of cmd.checkoutMetadata ?? []) checkoutMetadata[m.Name] = m.Value;
+		const signedToken = await signBorrowToken(
+			this.env,
+			{
+				licenseArn: license.LicenseArn,
+				licenseConsumptionToken: token,
+				entitlementsAllowed: leases.map((l) => ({ name: l.name, value: l.value, unit: l.unit })),
+				nodeId: cmd.nodeId,
+				issuedAt: isoSeconds(issuedAt),
+				expiration: isoSeconds(expiresAt),
+				checkoutMetadata,
+				iss: loadConfig(this.env).issuerId,
+				sub: license.LicenseArn,
+				exp: expiresAt / 1000,
+				jti: token,
+			},
+			now,
+		);
+		const response = JSON.stringify({
+			LicenseArn: license.LicenseArn,
+			LicenseConsumptionToken: token,
+			EntitlementsAllowed: entitlementsAllowed,
+			NodeId: cmd.nodeId,
+			SignedToken: signedToken,
+			IssuedAt: isoSeconds(issuedAt),
+			Expiration: isoSeconds(expiresAt),
+			CheckoutMetadata: cmd.checkoutMetadata,
+		});
+		this.ctx.storage.transactionSync(() => {
+			// Re-check what the await could have changed: the capacity was held in
+			// `pending` and the ClientToken in `inflight`, so only a record written
+			// by another path (none exists today) could be here.
+			if (this.store.clientToken(cmd.caller.accountId, cmd.clientToken)) {
+				throw new Error("ClientToken recorded while its first request was in flight");
+			}
+			this.store.insertBorrow({
+				token,
+				accountId: cmd.caller.accountId,
+				clientToken: cmd.clientToken,
+				status: "ACTIVE",
+				issuedAt,
+				expiresAt,
+				returnedAt: null,
+				leases,
+			});
+			for (const lease of leases) if (lease.quantity > 0) this.store.addUsage(lease.name, lease.quantity);
+			this.store.putClientToken(
+				cmd.caller.accountId,
+				cmd.clientToken,
+				cmd.requestHash,
+				response,
+				token,
+				expiresAt + DAY_MS,
+			);
+			this.enqueue(
+				{
+					kind: "checkout",
+					token,
+					licenseArn: license.LicenseArn,
+					accountId: cmd.caller.accountId,
+					accessKeyId: cmd.caller.accessKeyId,
+					clientToken: cmd.clientToken,
+					nodeId: cmd.nodeId ?? null,
+					entitlements: JSON.stringify(entitlementsAllowed),
+					issuedAt: isoSeconds(issuedAt),
+					expiresAt: isoSeconds(expiresAt),
+					requestId: cmd.caller.requestId,
+				},
+				now,
+			);
+			this.enqueueAudit(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token);
+		});
+		this.scheduleAlarm();
+		return { ok: true, value: response };
+	}
+
+	// ---- helpers --------------------------------------------------------------
+
+	/** GetLicense / GetLicenseUsage: the issuer and the beneficiary see a license, even a deleted one. */
+	private visible(caller: Caller, arn: string): Result<License> {
+		if (!this.header || !this.current || this.header.arn !== arn) {
+			return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
+		}
+		if (!mayConsume(this.header.issuerAccount, this.header.beneficiaryAccount, caller.accountId)) {
+			return fail("AccessDeniedException", "Access to this license is denied.");
+		}
+		return { ok: true, value: this.current };
+	}
+
+	/** Consumption operations: as `visible`, but a deleted license no longer exists. */
+	private consumable(caller: Caller, arn: string): Result<License> {
+		const header = this.header;
+		if (!header || !this.current || header.arn !== arn) {
+			return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
+		}
+		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
+			return fail("ResourceNotFoundException", `License ${arn} does not exist: it was deleted.`);
+		}
+		if (!mayConsume(header.issuerAccount, header.beneficiaryAccount, caller.accountId)) {
+			return fail("AccessDeniedException", "Access to this license is denied.");
+		}
+		return { ok: true, value: this.current };
+	}
+
+	/** SPEC §4 step 7: a strict fixed-window limit on the injected clock. */
+	private rateLimit(now: number): { ok: false; error: import("../protocol/errors").WireError } | null {
+		const { licenseRateLimit, licenseRateWindowMs } = loadConfig(this.env);
+		if (now - this.rateWindowStart >= licenseRateWindowMs) {
+			this.rateWindowStart = now;
+			this.rateCount = 0;
+		}
+		if (this.rateCount >= licenseRateLimit) {
+			const retryAfter = Math.max(1, Math.ceil((this.rateWindowStart + licenseRateWindowMs - now) / 1000));
+			return fail("RateLimitExceededException", "Too many checkouts of this license; try again shortly.", {
+				retryAfter,
+			});
+		}
+		this.rateCount++;
+		return null;
+	}
+
+	private enqueue(record: OutboxRecord, now: number): void {
+		this.store.enqueue(record, now);
+	}
+
+	private enqueueLicense(newVersion: boolean, now: number): void {
+		const header = this.header;
+		const doc = this.current;
+		if (!header || !doc) throw new Error("license not loaded");
+		this.enqueue(
+			{
+				kind: "license",
+				arn: header.arn,
+				licenseId: header.licenseId,
+				issuerAccount: header.issuerAccount,
+				beneficiary: doc.Beneficiary,
+				beneficiaryAccount: header.beneficiaryAccount,
+				productSku: doc.ProductSKU,
+				fingerprint: doc.Issuer.KeyFingerprint,
+				status: header.status,
+				version: header.currentVersion,
+				homeRegion: doc.HomeRegion,
+				createdAt: doc.CreateTime,
+				updatedAt: isoSeconds(now),
+				doc: JSON.stringify(doc),
+				newVersion,
+			},
+			now,
+		);
+	}
+
+	private enqueueAudit(caller: Caller, operation: string, resourceArn: string, now: number, detail: string | null): void {
+		this.enqueue(
+			{
+				kind: "audit",
+				eventId: `${caller.requestId}:${operation}`,
+				at: new Date(now).toISOString(),
+				accountId: caller.accountId,
+				accessKeyId: caller.accessKeyId,
+				operation,
+				resourceArn,
+				requestId: caller.requestId,
+				detail,
+			},
+			now,
+		);
+	}
+
+	// ---- expiry, purge and the outbox: the alarm ---------------------------------
+
+	override async alarm(): Promise<void> {
+		// Alarms are retried only a few times if they throw: this one never does.
+		this.alarmAt = null;
+		try {
+			if (this.header) {
+				const now = clock.now();
+				this.expireDue(now);
+				this.store.purgeClientTokens(now);
+				await this.drainOutbox();
+			}
+		} catch (err) {
+			console.error("license alarm failed:", err instanceof Error ? err.message : String(err));
+		} finally {
+			this.scheduleAlarm();
+		}
+	}
+
+	private expireDue(now: number): void {
+		for (;;) {
+			const due = this.store.dueBorrows(now, EXPIRY_BATCH);
+			if (due.length === 0) return;
+			this.ctx.storage.transactionSync(() => {
+				for (const borrow of due) this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null);
+			});
+		}
+	}
+
+	/** Releases a live borrow's quantities once; called inside a transaction. */
+	private endBorrow(
+		borrow: BorrowRow,
+		status: "CHECKED_IN" | "EXPIRED",
+		at: number,
+		now: number,
+		caller: Caller | null,
+	): void {
+		this.store.endBorrow(borrow.token, status, at);
+		for (const lease of borrow.leases) if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
+		this.enqueue(
+			{
+				kind: "checkout-status",
+				token: borrow.token,
+				status,
+				expiresAt: isoSeconds(borrow.expiresAt),
+				returnedAt: isoSeconds(at),
+			},
+			now,
+		);
+		const arn = this.header?.arn ?? "";
+		if (caller) {
+			this.enqueueAudit(caller, "CheckInLicense", arn, now, borrow.token);
+		} else {
+			this.enqueue(
+				{
+					kind: "audit",
+					eventId: `expire:${borrow.token}`,
+					at: new Date(now).toISOString(),
+					accountId: borrow.accountId,
+					accessKeyId: "-",
+					operation: "ExpireBorrow",
+					resourceArn: arn,
+					requestId: "-",
+					detail: borrow.token,
+				},
+				now,
+			);
+		}
+	}
+
+	/**
+	 * Sends due outbox rows to D1, oldest first, in batches. A row is deleted only
+	 * after D1 accepted its batch; a failure keeps the rows and defers them with a
+	 * capped backoff. Drains never overlap.
+	 */
+	drainOutbox(): Promise<void> {
+		const next = this.drainChain.then(() => this.drainOnce());
+		this.drainChain = next.catch(() => undefined);
+		return next;
+	}
+
+	private async drainOnce(): Promise<void> {
+		for (;;) {
+			const rows = this.store.dueOutbox(clock.now(), OUTBOX_BATCH);
+			if (rows.length === 0) return;
+			const ids = rows.map((r) => r.id);
+			try {
+				await this.env.DB.batch(rows.flatMap((r) => statementsFor(this.env.DB, r.record)));
+			} catch (err) {
+				const attempts = Math.max(...rows.map((r) => r.attempts));
+				const backoff = Math.min(OUTBOX_MAX_BACKOFF_MS, 1000 * 2 ** attempts);
+				this.store.deferOutbox(ids, clock.now() + backoff);
+				console.error(
+					`outbox: D1 write of ${rows.length} rows failed (attempt ${attempts + 1}), retrying in ${backoff} ms:`,
+					err instanceof Error ? err.message : String(err),
+				);
+				this.scheduleAlarm();
+				return;
+			}
+			this.store.deleteOutbox(ids);
+		}
+	}
+
+	/** The one alarm: the earliest of the next expiry, outbox retry and ClientToken purge. */
+	private scheduleAlarm(): void {
+		try {
+			const candidates = [
+				this.store.nextBorrowExpiry(),
+				this.store.nextOutboxAttempt(),
+				this.store.nextClientTokenPurge(),
+			].filter((t): t is number => t !== null);
+			if (candidates.length === 0) return;
+			const at = Math.min(...candidates);
+			if (this.alarmAt !== null && this.alarmAt <= at) return;
+			this.alarmAt = at;
+			void this.ctx.storage.setAlarm(at);
+		} catch (err) {
+			console.error("scheduling the license alarm failed:", err instanceof Error ? err.message : String(err));
+		}
+	}
+}

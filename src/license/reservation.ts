@@ -1,0 +1,117 @@
+import { fail, type Result, type WireError } from "../protocol/errors";
+import { type EntitlementUnit, isCounted, type Lease, type License } from "./model";
+
+/** Pure rules of a borrow: who may consume, whether the license lends now, what fits. */
+
+export interface RequestedEntitlement {
+	Name: string;
+	Unit: EntitlementUnit;
+	/** Validated decimal integer string; absent means "1". */
+	Value?: string;
+}
+
+/** The issuer, and the account named in Beneficiary (if it names one), may consume. */
+export function mayConsume(issuerAccount: string, beneficiaryAccount: string | null, account: string): boolean {
+	return account === issuerAccount || (beneficiaryAccount !== null && account === beneficiaryAccount);
+}
+
+const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/;
+
+/** `Beneficiary` is any string; the first 12-digit account id in it, if any, is the beneficiary account. */
+export function beneficiaryAccountOf(beneficiary: string): string | null {
+	return ACCOUNT_ID.exec(beneficiary)?.[0] ?? null;
+}
+
+/** SPEC §4 step 6: the license must be AVAILABLE, valid now, and lend at all. */
+export function borrowRefusal(license: License, now: number): WireError | null {
+	if (license.Status !== "AVAILABLE") {
+		return {
+			type: "NoEntitlementsAllowedException",
+			message: `License ${license.LicenseArn} is ${license.Status}; only AVAILABLE licenses can be borrowed.`,
+		};
+	}
+	const begin = Date.parse(license.Validity.Begin);
+	if (now < begin) {
+		return {
+			type: "NoEntitlementsAllowedException",
+			message: `License is not valid before ${license.Validity.Begin}.`,
+		};
+	}
+	if (license.Validity.End !== undefined && now >= Date.parse(license.Validity.End)) {
+		return {
+			type: "NoEntitlementsAllowedException",
+			message: `License validity ended at ${license.Validity.End}.`,
+		};
+	}
+	if (!license.ConsumptionConfiguration.BorrowConfiguration) {
+		return {
+			type: "NoEntitlementsAllowedException",
+			message: "License does not allow borrowing: it has no BorrowConfiguration.",
+		};
+	}
+	return null;
+}
+
+/**
+ * SPEC §4 steps 8 and 9. `inUse(name)` is what live and in-flight borrows hold.
+ * All requested entitlements fit together, or nothing is leased.
+ */
+export function planLeases(
+	license: License,
+	requested: readonly RequestedEntitlement[],
+	inUse: (name: string) => number,
+): Result<Lease[]> {
+	const leases: Lease[] = [];
+	for (const want of requested) {
+		const have = license.Entitlements.find((e) => e.Name === want.Name);
+		if (!have) {
+			return fail("EntitlementNotAllowedException", `Entitlement '${want.Name}' is not on this license.`);
+		}
+		if (have.Unit !== want.Unit) {
+			return fail(
+				"EntitlementNotAllowedException",
+				`Entitlement '${want.Name}' is measured in ${have.Unit}, not ${want.Unit}.`,
+			);
+		}
+		leases.push(
+			isCounted(have.Unit)
+				? { name: have.Name, unit: have.Unit, value: want.Value ?? "1", quantity: Number(want.Value ?? "1") }
+				: { name: have.Name, unit: have.Unit, value: have.Value, quantity: 0 },
+		);
+	}
+	for (const lease of leases) {
+		if (lease.quantity === 0) continue;
+		const have = license.Entitlements.find((e) => e.Name === lease.name);
+		if (!have || have.Overage) continue;
+		const available = Math.max(0, (have.MaxCount ?? 0) - inUse(lease.name));
+		if (lease.quantity > available) {
+			return fail(
+				"NoEntitlementsAllowedException",
+				`Entitlement '${lease.name}' has ${available} of ${have.MaxCount ?? 0} ${have.Unit} available; ${lease.quantity} requested. Partial checkouts are not supported: nothing was reserved.`,
+			);
+		}
+	}
+	return { ok: true, value: leases };
+}
+
+/** `Expiration` = now + TTL, never past the end of the license's validity. */
+export function borrowExpiration(license: License, now: number): number {
+	const ttlMinutes = license.ConsumptionConfiguration.BorrowConfiguration?.MaxTimeToLiveInMinutes ?? 0;
+	const byTtl = now + ttlMinutes * 60_000;
+	const end = license.Validity.End === undefined ? Number.POSITIVE_INFINITY : Date.parse(license.Validity.End);
+	return Math.min(byTtl, end);
+}
+
+/** SPEC §4 CheckInLicense: early return must be allowed by the license and by every borrowed entitlement. */
+export function checkInRefusal(license: License, leases: readonly Lease[]): string | null {
+	if (!license.ConsumptionConfiguration.BorrowConfiguration?.AllowEarlyCheckIn) {
+		return "Early check-in is not allowed: BorrowConfiguration.AllowEarlyCheckIn is false.";
+	}
+	for (const lease of leases) {
+		const e = license.Entitlements.find((x) => x.Name === lease.name);
+		if (e?.AllowCheckIn === false) {
+			return `Early check-in is not allowed: entitlement '${lease.name}' has AllowCheckIn false.`;
+		}
+	}
+	return null;
+}

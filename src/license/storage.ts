@@ -1,0 +1,324 @@
+import type { OutboxRecord } from "../records/outbox";
+import type { Lease, License } from "./model";
+
+/**
+ * All SQL of the license object's own storage. Every method is synchronous; the
+ * object composes them inside `transactionSync` so each decision commits whole.
+ */
+const SCHEMA = [
+	`CREATE TABLE IF NOT EXISTS license (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		arn TEXT NOT NULL,
+		license_id TEXT NOT NULL,
+		issuer_account TEXT NOT NULL,
+		beneficiary_account TEXT,
+		current_version INTEGER NOT NULL,
+		status TEXT NOT NULL,
+		create_request_hash TEXT NOT NULL,
+		create_response TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS versions (
+		version INTEGER PRIMARY KEY,
+		doc TEXT NOT NULL
+	)`,
+	// consumed: the sum of the quantities of live borrows, kept with every reservation and release.
+	`CREATE TABLE IF NOT EXISTS usage (
+		name TEXT PRIMARY KEY,
+		consumed INTEGER NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS borrows (
+		token TEXT PRIMARY KEY,
+		account_id TEXT NOT NULL,
+		client_token TEXT NOT NULL,
+		status TEXT NOT NULL,
+		issued_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		returned_at INTEGER,
+		leases TEXT NOT NULL
+	)`,
+	"CREATE INDEX IF NOT EXISTS borrows_live ON borrows (status, expires_at)",
+	`CREATE TABLE IF NOT EXISTS client_tokens (
+		account_id TEXT NOT NULL,
+		client_token TEXT NOT NULL,
+		request_hash TEXT NOT NULL,
+		response TEXT NOT NULL,
+		consumption_token TEXT NOT NULL,
+		purge_at INTEGER NOT NULL,
+		PRIMARY KEY (account_id, client_token)
+	)`,
+	"CREATE INDEX IF NOT EXISTS client_tokens_purge ON client_tokens (purge_at)",
+	`CREATE TABLE IF NOT EXISTS outbox (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		record TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at INTEGER NOT NULL
+	)`,
+	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at)",
+];
+
+export interface LicenseHeader {
+	arn: string;
+	licenseId: string;
+	issuerAccount: string;
+	beneficiaryAccount: string | null;
+	currentVersion: number;
+	status: string;
+	createRequestHash: string;
+	createResponse: string;
+}
+
+export type BorrowStatus = "ACTIVE" | "CHECKED_IN" | "EXPIRED";
+
+export interface BorrowRow {
+	token: string;
+	accountId: string;
+	clientToken: string;
+	status: BorrowStatus;
+	issuedAt: number;
+	expiresAt: number;
+	returnedAt: number | null;
+	leases: Lease[];
+}
+
+export interface StoredClientToken {
+	requestHash: string;
+	response: string;
+}
+
+export interface OutboxRow {
+	id: number;
+	record: OutboxRecord;
+	attempts: number;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+function toBorrow(r: Row): BorrowRow {
+	return {
+		token: r.token as string,
+		accountId: r.account_id as string,
+		clientToken: r.client_token as string,
+		status: r.status as BorrowStatus,
+		issuedAt: r.issued_at as number,
+		expiresAt: r.expires_at as number,
+		returnedAt: (r.returned_at as number | null) ?? null,
+		leases: JSON.parse(r.leases as string) as Lease[],
+	};
+}
+
+export class LicenseStore {
+	constructor(private readonly sql: SqlStorage) {}
+
+	/** Reading sqlite_master writes nothing, so probing an unknown license id leaves no object behind. */
+	exists(): boolean {
+		return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'license'").toArray().length > 0;
+	}
+
+	createSchema(): void {
+		for (const statement of SCHEMA) this.sql.exec(statement);
+	}
+
+	header(): LicenseHeader | null {
+		const r = this.sql.exec("SELECT * FROM license WHERE id = 1").toArray()[0];
+		if (!r) return null;
+		return {
+			arn: r.arn as string,
+			licenseId: r.license_id as string,
+			issuerAccount: r.issuer_account as string,
+			beneficiaryAccount: (r.beneficiary_account as string | null) ?? null,
+			currentVersion: r.current_version as number,
+			status: r.status as string,
+			createRequestHash: r.create_request_hash as string,
+			createResponse: r.create_response as string,
+		};
+	}
+
+	insertHeader(h: LicenseHeader): void {
+		this.sql.exec(
+			`INSERT INTO license (id, arn, license_id, issuer_account, beneficiary_account, current_version, status,
+				create_request_hash, create_response) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			h.arn,
+			h.licenseId,
+			h.issuerAccount,
+			h.beneficiaryAccount,
+			h.currentVersion,
+			h.status,
+			h.createRequestHash,
+			h.createResponse,
+		);
+	}
+
+	setCurrent(version: number, status: string): void {
+		this.sql.exec("UPDATE license SET current_version = ?, status = ? WHERE id = 1", version, status);
+	}
+
+	version(version: number): License | null {
+		const r = this.sql.exec("SELECT doc FROM versions WHERE version = ?", version).toArray()[0];
+		return r ? (JSON.parse(r.doc as string) as License) : null;
+	}
+
+	versions(afterVersion: number, limit: number): License[] {
+		return this.sql
+			.exec("SELECT doc FROM versions WHERE version > ? ORDER BY version LIMIT ?", afterVersion, limit)
+			.toArray()
+			.map((r) => JSON.parse(r.doc as string) as License);
+	}
+
+	insertVersion(version: number, doc: License): void {
+		this.sql.exec("INSERT INTO versions (version, doc) VALUES (?, ?)", version, JSON.stringify(doc));
+	}
+
+	/** Rewrites a version's status only (DeleteLicense marks the current version DELETED). */
+	replaceVersion(version: number, doc: License): void {
+		this.sql.exec("UPDATE versions SET doc = ? WHERE version = ?", JSON.stringify(doc), version);
+	}
+
+	usage(): Map<string, number> {
+		const out = new Map<string, number>();
+		for (const r of this.sql.exec("SELECT name, consumed FROM usage")) out.set(r.name as string, r.consumed as number);
+		return out;
+	}
+
+	addUsage(name: string, delta: number): void {
+		this.sql.exec(
+			`INSERT INTO usage (name, consumed) VALUES (?1, ?2)
+			 ON CONFLICT (name) DO UPDATE SET consumed = consumed + ?2`,
+			name,
+			delta,
+		);
+	}
+
+	clientToken(accountId: string, clientToken: string): StoredClientToken | null {
+		const r = this.sql
+			.exec(
+				"SELECT request_hash, response FROM client_tokens WHERE account_id = ? AND client_token = ?",
+				accountId,
+				clientToken,
+			)
+			.toArray()[0];
+		return r ? { requestHash: r.request_hash as string, response: r.response as string } : null;
+	}
+
+	putClientToken(
+		accountId: string,
+		clientToken: string,
+		requestHash: string,
+		response: string,
+		consumptionToken: string,
+		purgeAt: number,
+	): void {
+		this.sql.exec(
+			`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at)
+			 VALUES (?, ?, ?, ?, ?, ?)`,
+			accountId,
+			clientToken,
+			requestHash,
+			response,
+			consumptionToken,
+			purgeAt,
+		);
+	}
+
+	/** A token's record lives until its borrow's final expiration + 24 h; extending moves that. */
+	setClientTokenPurge(consumptionToken: string, purgeAt: number): void {
+		this.sql.exec("UPDATE client_tokens SET purge_at = ? WHERE consumption_token = ?", purgeAt, consumptionToken);
+	}
+
+	purgeClientTokens(now: number): number {
+		return this.sql.exec("DELETE FROM client_tokens WHERE purge_at <= ?", now).rowsWritten;
+	}
+
+	nextClientTokenPurge(): number | null {
+		const r = this.sql.exec("SELECT MIN(purge_at) AS t FROM client_tokens").toArray()[0];
+		return (r?.t as number | null) ?? null;
+	}
+
+	insertBorrow(b: BorrowRow): void {
+		this.sql.exec(
+			`INSERT INTO borrows (token, account_id, client_token, status, issued_at, expires_at, returned_at, leases)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			b.token,
+			b.accountId,
+			b.clientToken,
+			b.status,
+			b.issuedAt,
+			b.expiresAt,
+			b.returnedAt,
+			JSON.stringify(b.leases),
+		);
+	}
+
+	borrow(token: string): BorrowRow | null {
+		const r = this.sql.exec("SELECT * FROM borrows WHERE token = ?", token).toArray()[0];
+		return r ? toBorrow(r) : null;
+	}
+
+	endBorrow(token: string, status: Exclude<BorrowStatus, "ACTIVE">, at: number): void {
+		this.sql.exec(
+			"UPDATE borrows SET status = ?, returned_at = ? WHERE token = ? AND status = 'ACTIVE'",
+			status,
+			at,
+			token,
+		);
+	}
+
+	setBorrowExpiry(token: string, expiresAt: number): void {
+		this.sql.exec("UPDATE borrows SET expires_at = ? WHERE token = ? AND status = 'ACTIVE'", expiresAt, token);
+	}
+
+	dueBorrows(now: number, limit: number): BorrowRow[] {
+		return this.sql
+			.exec(
+				"SELECT * FROM borrows WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+				now,
+				limit,
+			)
+			.toArray()
+			.map(toBorrow);
+	}
+
+	nextBorrowExpiry(): number | null {
+		const r = this.sql.exec("SELECT MIN(expires_at) AS t FROM borrows WHERE status = 'ACTIVE'").toArray()[0];
+		return (r?.t as number | null) ?? null;
+	}
+
+	liveBorrowCount(): number {
+		const r = this.sql.exec("SELECT COUNT(*) AS n FROM borrows WHERE status = 'ACTIVE'").toArray()[0];
+		return (r?.n as number) ?? 0;
+	}
+
+	enqueue(record: OutboxRecord, now: number): void {
+		this.sql.exec("INSERT INTO outbox (record, next_attempt_at) VALUES (?, ?)", JSON.stringify(record), now);
+	}
+
+	dueOutbox(now: number, limit: number): OutboxRow[] {
+		return this.sql
+			.exec("SELECT id, record, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?", now, limit)
+			.toArray()
+			.map((r) => ({
+				id: r.id as number,
+				record: JSON.parse(r.record as string) as OutboxRecord,
+				attempts: r.attempts as number,
+			}));
+	}
+
+	deleteOutbox(ids: readonly number[]): void {
+		for (const id of ids) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+	}
+
+	deferOutbox(ids: readonly number[], nextAttemptAt: number): void {
+		for (const id of ids) {
+			this.sql.exec("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?", nextAttemptAt, id);
+		}
+	}
+
+	nextOutboxAttempt(): number | null {
+		const r = this.sql.exec("SELECT MIN(next_attempt_at) AS t FROM outbox").toArray()[0];
+		return (r?.t as number | null) ?? null;
+	}
+
+	outboxSize(): number {
+		const r = this.sql.exec("SELECT COUNT(*) AS n FROM outbox").toArray()[0];
+		return (r?.n as number) ?? 0;
+	}
+}

@@ -1,0 +1,111 @@
+import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
+import type { RequestedEntitlement } from "../license/reservation";
+import { AwsError, unwrap } from "../protocol/errors";
+import { Validator } from "../protocol/validation";
+import { readLicenseArn, redirectIfForeign, sha256Hex, targetLicense } from "./common";
+import type { Operation } from "./types";
+
+const QUANTITY = /^[1-9][0-9]{0,15}$/;
+const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
+
+export interface CheckoutRequest {
+	licenseArn: string;
+	clientToken: string;
+	entitlements: RequestedEntitlement[];
+	nodeId?: string;
+	checkoutMetadata?: Metadata[];
+}
+
+/** SPEC §3: the seed's constraints, plus the bounds on what goes into every token. */
+export function validateCheckout(input: Record<string, unknown>): CheckoutRequest {
+	const v = new Validator();
+	const clientToken = v.string(input.ClientToken, "clientToken", {
+		required: true,
+		min: 1,
+		max: 64,
+		pattern: /^[a-zA-Z0-9]*$/,
+		patternText: "[a-zA-Z0-9]*",
+	});
+	const method = v.string(input.DigitalSignatureMethod, "digitalSignatureMethod", { required: true });
+	const licenseArn = readLicenseArn(v, input.LicenseArn);
+	const entitlements: RequestedEntitlement[] = [];
+	const list = v.list(input.Entitlements, "entitlements", { required: true, min: 1, max: 100 });
+	list?.forEach((raw, i) => {
+		const path = `entitlements.${i + 1}.member`;
+		const e = v.object(raw, path, true);
+		if (!e) return;
+		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
+		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
+		let Value: string | undefined;
+		// A None-unit entitlement carries no quantity: its Value is ignored.
+		if (Unit !== "None") {
+			Value = v.string(e.Value, `${path}.value`, { pattern: QUANTITY, patternText: "^[1-9][0-9]{0,15}$" });
+			if (Value !== undefined && Number(Value) > Number.MAX_SAFE_INTEGER) {
+				Value = v.fail(`${path}.value`, Value, `have value less than or equal to ${Number.MAX_SAFE_INTEGER}`);
+			}
+		}
+		if (Name !== undefined && Unit !== undefined) entitlements.push(Value === undefined ? { Name, Unit } : { Name, Unit, Value });
+	});
+	if (list && entitlements.length === list.length) v.unique(entitlements.map((e) => e.Name), "entitlements", "entitlement name");
+	const nodeId = v.string(input.NodeId, "nodeId", { min: 1, max: 256, pattern: PRINTABLE, patternText: "printable characters" });
+	let checkoutMetadata: Metadata[] | undefined;
+	const metadata = v.list(input.CheckoutMetadata, "checkoutMetadata", { max: 50 });
+	if (metadata) {
+		checkoutMetadata = [];
+		metadata.forEach((raw, i) => {
+			const path = `checkoutMetadata.${i + 1}.member`;
+			const m = v.object(raw, path, true);
+			if (!m) return;
+			const Name = v.string(m.Name, `${path}.name`, { required: true, min: 1, max: 128 });
+			const Value = v.string(m.Value, `${path}.value`, { max: 1024 }) ?? "";
+			if (Name !== undefined) checkoutMetadata?.push({ Name, Value });
+		});
+		if (checkoutMetadata.length === metadata.length) {
+			v.unique(checkoutMetadata.map((m) => m.Name), "checkoutMetadata", "metadata name");
+		}
+	}
+	v.done();
+	if (method !== "JWT_PS384") {
+		throw new AwsError(
+			"UnsupportedDigitalSignatureMethodException",
+			`Digital signature method '${method}' is not supported; use JWT_PS384.`,
+		);
+	}
+	return {
+		licenseArn: licenseArn as string,
+		clientToken: clientToken as string,
+		entitlements,
+		...(nodeId !== undefined ? { nodeId } : {}),
+		...(checkoutMetadata !== undefined ? { checkoutMetadata } : {}),
+	};
+}
+
+/**
+ * The request a ClientToken stands for: entitlements sorted by name with Value
+ * defaulted, metadata sorted. Two requests with the same canonical form are the same.
+ */
+export function canonicalCheckout(req: CheckoutRequest): string {
+	const byName = (a: { Name: string }, b: { Name: string }) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0);
+	return JSON.stringify([
+		req.licenseArn,
+		[...req.entitlements].sort(byName).map((e) => [e.Name, e.Unit, e.Unit === "None" ? null : (e.Value ?? "1")]),
+		req.nodeId ?? null,
+		[...(req.checkoutMetadata ?? [])].sort(byName).map((m) => [m.Name, m.Value]),
+	]);
+}
+
+export const checkoutBorrowLicense: Operation = async ({ env, config, caller, input }) => {
+	const req = validateCheckout(input);
+	redirectIfForeign(config, req.licenseArn);
+	const { stub } = targetLicense(env, req.licenseArn);
+	const result = await stub.checkout({
+		caller,
+		licenseArn: req.licenseArn,
+		clientToken: req.clientToken,
+		requestHash: await sha256Hex(canonicalCheckout(req)),
+		entitlements: req.entitlements,
+		...(req.nodeId !== undefined ? { nodeId: req.nodeId } : {}),
+		...(req.checkoutMetadata !== undefined ? { checkoutMetadata: req.checkoutMetadata } : {}),
+	});
+	return unwrap(result);
+};

@@ -1,0 +1,59 @@
+import type { Config } from "../config";
+import type { Env } from "../env";
+import {
+	LICENSE_ARN_PATTERN,
+	LICENSE_ARN_PATTERN_TEXT,
+	type LicenseRef,
+	licenseStub,
+	parseLicenseArn,
+	partitionOf,
+} from "../license/ids";
+import type { LicenseObject } from "../license/object";
+import { AwsError } from "../protocol/errors";
+import type { Validator } from "../protocol/validation";
+
+export function readLicenseArn(v: Validator, value: unknown, path = "licenseArn"): string | undefined {
+	return v.string(value, path, {
+		required: true,
+		min: 1,
+		max: 2048,
+		pattern: LICENSE_ARN_PATTERN,
+		patternText: LICENSE_ARN_PATTERN_TEXT,
+	});
+}
+
+/** Other operations' ClientToken, as in the current AWS model. */
+export function readClientToken(v: Validator, value: unknown): string | undefined {
+	return v.string(value, "clientToken", { required: true, min: 1, max: 2048, pattern: /^\S+$/, patternText: "\\S+" });
+}
+
+/** SPEC §6: an ARN of a partition served elsewhere is redirected, before anything looks for it. */
+export function redirectIfForeign(config: Config, arn: string): void {
+	const partition = partitionOf(arn);
+	if (partition === config.partition) return;
+	const location = config.redirects[partition];
+	throw new AwsError(
+		"RedirectException",
+		`This deployment serves the ${config.partition} partition; ${partition} resources are served elsewhere.`,
+		location ? { location } : {},
+	);
+}
+
+export interface LicenseTarget {
+	ref: LicenseRef;
+	stub: DurableObjectStub<LicenseObject>;
+}
+
+/** After validation and the redirect check: the license's object, or ResourceNotFound for ARNs never minted. */
+export function targetLicense(env: Env, arn: string): LicenseTarget {
+	const ref = parseLicenseArn(arn);
+	if (!ref) throw new AwsError("ResourceNotFoundException", `License ${arn} does not exist.`);
+	return { ref, stub: licenseStub(env, ref.licenseId) };
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+	let out = "";
+	for (const b of new Uint8Array(digest)) out += b.toString(16).padStart(2, "0");
+	return out;
+}

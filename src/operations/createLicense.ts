@@ -1,0 +1,56 @@
+import { clock, isoSeconds } from "../clock";
+import { licenseArn, licenseStub, mintLicenseId, placementForRegion } from "../license/ids";
+import type { License } from "../license/model";
+import { beneficiaryAccountOf } from "../license/reservation";
+import { AwsError, unwrap } from "../protocol/errors";
+import { Validator } from "../protocol/validation";
+import { readClientToken, sha256Hex } from "./common";
+import { keyFingerprint, readLicenseBody } from "./licenseInput";
+import type { Operation } from "./types";
+
+export const createLicense: Operation = async ({ env, config, caller, input }) => {
+	const v = new Validator();
+	const body = readLicenseBody(v, input, config);
+	const ProductSKU = v.string(input.ProductSKU, "productSKU", { required: true, min: 1, max: 1024 });
+	const Beneficiary = v.string(input.Beneficiary, "beneficiary", { required: true, min: 1, max: 2048 });
+	const clientToken = readClientToken(v, input.ClientToken);
+	v.done();
+	if (config.homeRegions && !config.homeRegions.has(body.HomeRegion)) {
+		const location = config.redirects[body.HomeRegion];
+		throw new AwsError(
+			"RedirectException",
+			`Home region ${body.HomeRegion} is not served by this deployment.`,
+			location ? { location } : {},
+		);
+	}
+
+	const placement = placementForRegion(body.HomeRegion, env.EU_JURISDICTION === "true");
+	const licenseId = await mintLicenseId(caller.accountId, clientToken as string, placement);
+	const arn = licenseArn(config.partition, caller.accountId, licenseId);
+	const license: License = {
+		LicenseArn: arn,
+		LicenseName: body.LicenseName,
+		ProductName: body.ProductName,
+		ProductSKU: ProductSKU as string,
+		Issuer: { ...body.Issuer, KeyFingerprint: keyFingerprint(caller.accountId, body.Issuer.Name) },
+		HomeRegion: body.HomeRegion,
+		Status: "AVAILABLE",
+		Validity: body.Validity,
+		Beneficiary: Beneficiary as string,
+		Entitlements: body.Entitlements,
+		ConsumptionConfiguration: body.ConsumptionConfiguration,
+		...(body.LicenseMetadata ? { LicenseMetadata: body.LicenseMetadata } : {}),
+		CreateTime: isoSeconds(clock.now()),
+		Version: "1",
+	};
+	// The request a ClientToken stands for: everything the caller sent but the token and tags.
+	const { ClientToken: _token, Tags: _tags, ...request } = input;
+	const result = await licenseStub(env, licenseId).createLicense({
+		caller,
+		requestHash: await sha256Hex(JSON.stringify(request)),
+		license,
+		licenseId,
+		beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),
+	});
+	return unwrap(result);
+};

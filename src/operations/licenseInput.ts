@@ -1,0 +1,160 @@
+import { isoSeconds } from "../clock";
+import type { Config } from "../config";
+import {
+	type ConsumptionConfiguration,
+	ENTITLEMENT_UNITS,
+	type Entitlement,
+	LICENSE_STATUSES,
+	type LicenseStatus,
+	type Metadata,
+	RENEW_TYPES,
+} from "../license/model";
+import type { Validator } from "../protocol/validation";
+
+/** The members CreateLicense and CreateLicenseVersion share, validated once here. */
+export interface LicenseBody {
+	LicenseName: string;
+	ProductName: string;
+	Issuer: { Name: string; SignKey?: string };
+	HomeRegion: string;
+	Validity: { Begin: string; End?: string };
+	Entitlements: Entitlement[];
+	ConsumptionConfiguration: ConsumptionConfiguration;
+	LicenseMetadata?: Metadata[];
+}
+
+const TEXT = { required: true, min: 1, max: 1024 } as const;
+
+function readDate(v: Validator, value: unknown, path: string, required: boolean): string | undefined {
+	const s = v.string(value, path, { required, min: 1, max: 50 });
+	if (s === undefined) return undefined;
+	const ms = Date.parse(s);
+	if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(s)) return v.fail(path, s, "be an ISO-8601 date-time");
+	// Stored and returned as UTC with Z.
+	return isoSeconds(ms);
+}
+
+function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefined {
+	const list = v.list(value, "entitlements", { required: true, min: 1, max: 100 });
+	if (!list) return undefined;
+	const out: Entitlement[] = [];
+	list.forEach((raw, i) => {
+		const path = `entitlements.${i + 1}.member`;
+		const e = v.object(raw, path, true);
+		if (!e) return;
+		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
+		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
+		const Value = v.string(e.Value, `${path}.value`, { max: 1024 });
+		const MaxCount = v.integer(e.MaxCount, `${path}.maxCount`, { min: 0, max: Number.MAX_SAFE_INTEGER });
+		const Overage = v.boolean(e.Overage, `${path}.overage`);
+		const AllowCheckIn = v.boolean(e.AllowCheckIn, `${path}.allowCheckIn`);
+		if (Name === undefined || Unit === undefined) return;
+		if (Unit !== "None" && MaxCount === undefined && Overage !== true) {
+			v.add(`Entitlement '${Name}' is counted in ${Unit}: it needs MaxCount unless Overage is true`);
+			return;
+		}
+		const entitlement: Entitlement = { Name, Unit };
+		if (Value !== undefined) entitlement.Value = Value;
+		if (MaxCount !== undefined) entitlement.MaxCount = MaxCount;
+		if (Overage !== undefined) entitlement.Overage = Overage;
+		if (AllowCheckIn !== undefined) entitlement.AllowCheckIn = AllowCheckIn;
+		out.push(entitlement);
+	});
+	if (out.length !== list.length) return undefined;
+	return v.unique(
+		out.map((e) => e.Name),
+		"entitlements",
+		"entitlement name",
+	)
+		? out
+		: undefined;
+}
+
+function readConsumption(v: Validator, value: unknown, config: Config): ConsumptionConfiguration | undefined {
+	const cc = v.object(value, "consumptionConfiguration", true);
+	if (!cc) return undefined;
+	const out: ConsumptionConfiguration = {};
+	const renew = v.enumValue(cc.RenewType, "consumptionConfiguration.renewType", RENEW_TYPES);
+	if (renew !== undefined) out.RenewType = renew;
+	const provisional = v.object(cc.ProvisionalConfiguration, "consumptionConfiguration.provisionalConfiguration");
+	if (provisional) {
+		const ttl = v.integer(
+			provisional.MaxTimeToLiveInMinutes,
+			"consumptionConfiguration.provisionalConfiguration.maxTimeToLiveInMinutes",
+			{ required: true, min: 1, max: config.maxTtlMinutes },
+		);
+		if (ttl !== undefined) out.ProvisionalConfiguration = { MaxTimeToLiveInMinutes: ttl };
+	}
+	const borrow = v.object(cc.BorrowConfiguration, "consumptionConfiguration.borrowConfiguration");
+	if (borrow) {
+		const allow = v.boolean(borrow.AllowEarlyCheckIn, "consumptionConfiguration.borrowConfiguration.allowEarlyCheckIn", true);
+		const ttl = v.integer(
+			borrow.MaxTimeToLiveInMinutes,
+			"consumptionConfiguration.borrowConfiguration.maxTimeToLiveInMinutes",
+			{ required: true, min: 1, max: config.maxTtlMinutes },
+		);
+		if (allow !== undefined && ttl !== undefined) {
+			out.BorrowConfiguration = { AllowEarlyCheckIn: allow, MaxTimeToLiveInMinutes: ttl };
+		}
+	}
+	return out;
+}
+
+function readMetadata(v: Validator, value: unknown): Metadata[] | undefined {
+	const list = v.list(value, "licenseMetadata", { max: 50 });
+	if (!list) return undefined;
+	const out: Metadata[] = [];
+	list.forEach((raw, i) => {
+		const path = `licenseMetadata.${i + 1}.member`;
+		const m = v.object(raw, path, true);
+		if (!m) return;
+		const Name = v.string(m.Name, `${path}.name`, { required: true, min: 1, max: 128 });
+		const Value = v.string(m.Value, `${path}.value`, { max: 1024 }) ?? "";
+		if (Name !== undefined) out.push({ Name, Value });
+	});
+	return out;
+}
+
+export function readLicenseBody(v: Validator, input: Record<string, unknown>, config: Config): LicenseBody {
+	const LicenseName = v.string(input.LicenseName, "licenseName", TEXT);
+	const ProductName = v.string(input.ProductName, "productName", TEXT);
+	const issuer = v.object(input.Issuer, "issuer", true);
+	const issuerName = issuer ? v.string(issuer.Name, "issuer.name", TEXT) : undefined;
+	const signKey = issuer ? v.string(issuer.SignKey, "issuer.signKey", { max: 2048 }) : undefined;
+	const HomeRegion = v.string(input.HomeRegion, "homeRegion", {
+		required: true,
+		min: 1,
+		max: 64,
+		pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+		patternText: "^[a-z]{2}(-[a-z]+)+-\\d+$",
+	});
+	const validity = v.object(input.Validity, "validity", true);
+	const Begin = validity ? readDate(v, validity.Begin, "validity.begin", true) : undefined;
+	const End = validity ? readDate(v, validity.End, "validity.end", false) : undefined;
+	if (Begin !== undefined && End !== undefined && Date.parse(End) <= Date.parse(Begin)) {
+		v.add("Validity.End must be later than Validity.Begin");
+	}
+	const Entitlements = readEntitlements(v, input.Entitlements);
+	const ConsumptionConfiguration = readConsumption(v, input.ConsumptionConfiguration, config);
+	const LicenseMetadata = readMetadata(v, input.LicenseMetadata);
+	// Callers check v.ok (via done()) before using the result; the casts hold then.
+	const body = {
+		LicenseName,
+		ProductName,
+		Issuer: signKey === undefined ? { Name: issuerName } : { Name: issuerName, SignKey: signKey },
+		HomeRegion,
+		Validity: End === undefined ? { Begin } : { Begin, End },
+		Entitlements,
+		ConsumptionConfiguration,
+	} as LicenseBody;
+	if (LicenseMetadata !== undefined) body.LicenseMetadata = LicenseMetadata;
+	return body;
+}
+
+export function readStatus(v: Validator, value: unknown): LicenseStatus | undefined {
+	return v.enumValue(value, "status", LICENSE_STATUSES, true);
+}
+
+export function keyFingerprint(account: string, issuerName: string): string {
+	return `aws:${account}:${issuerName}:issuer-fingerprint`;
+}

@@ -1,0 +1,14 @@
+import type { Config } from "../config";
+import type { Env } from "../env";
+import type { Caller } from "../license/model";
+
+export interface OperationContext {
+	env: Env;
+	config: Config;
+	caller: Caller;
+	/** The parsed request body: a JSON object (possibly empty). */
+	input: Record<string, unknown>;
+}
+
+/** A handler returns the response body: an object to serialise, or JSON already serialised (stored replies). */
+export type Operation = (ctx: OperationContext) => Promise<object | string>;

@@ -1,0 +1,115 @@
+import { Hono } from "hono";
+import { authenticate } from "../auth/authenticate";
+import { clock } from "../clock";
+import { loadConfig } from "../config";
+import type { Env } from "../env";
+import { jwksAt } from "../signing/keys";
+import { operations } from "../operations/registry";
+import { AwsError, renderError } from "./errors";
+
+const MAX_BODY_BYTES = 256 * 1024;
+const TARGET_PREFIX = "AWSLicenseManager.";
+const JSON_11 = "application/x-amz-json-1.1";
+
+type AppEnv = { Bindings: Env; Variables: { requestId: string } };
+
+/** Reads at most `limit` bytes; a larger body is refused before any of it is parsed. */
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+	const declared = Number(request.headers.get("content-length") ?? "0");
+	if (declared > limit) throw tooLarge(limit);
+	if (!request.body) return new Uint8Array(0);
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > limit) {
+			await reader.cancel();
+			throw tooLarge(limit);
+		}
+		chunks.push(value);
+	}
+	if (chunks.length === 1) return chunks[0] as Uint8Array;
+	const out = new Uint8Array(size);
+	let offset = 0;
+	for (const chunk of chunks) {
+		out.set(chunk, offset);
+		offset += chunk.byteLength;
+	}
+	return out;
+}
+
+function tooLarge(limit: number): AwsError {
+	return new AwsError("ValidationException", `Request body is larger than ${limit} bytes.`);
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function parseJsonObject(body: Uint8Array): Record<string, unknown> {
+	if (body.byteLength === 0) return {};
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(decoder.decode(body));
+	} catch {
+		throw new AwsError("SerializationException", "The request body is not valid JSON.");
+	}
+	if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+		throw new AwsError("SerializationException", "The request body must be a JSON object.");
+	}
+	return parsed as Record<string, unknown>;
+}
+
+function successHeaders(requestId: string): Headers {
+	return new Headers({
+		"Content-Type": JSON_11,
+		"x-amzn-RequestId": requestId,
+		Date: new Date(clock.now()).toUTCString(),
+	});
+}
+
+export function buildApp(): Hono<AppEnv> {
+	const app = new Hono<AppEnv>();
+
+	app.use(async (c, next) => {
+		c.set("requestId", crypto.randomUUID());
+		await next();
+	});
+
+	app.get("/.well-known/jwks.json", (c) => {
+		const config = loadConfig(c.env);
+		return c.json(jwksAt(c.env, config.maxTtlMinutes * 60_000), 200, {
+			"Cache-Control": "public, max-age=300",
+		});
+	});
+
+	// AWS JSON 1.1: every operation is POST / with X-Amz-Target.
+	app.post("/", async (c) => {
+		const requestId = c.get("requestId");
+		const body = await readBody(c.req.raw, MAX_BODY_BYTES);
+		const target = c.req.header("x-amz-target") ?? "";
+		const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
+		const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+		if (!operation) {
+			throw new AwsError("UnknownOperationException", `Unknown operation ${JSON.stringify(target.slice(0, 128))}.`);
+		}
+		const principal = await authenticate(c.env, { request: c.req.raw, body });
+		const input = parseJsonObject(body);
+		const result = await operation({
+			env: c.env,
+			config: loadConfig(c.env),
+			caller: { accountId: principal.accountId, accessKeyId: principal.accessKeyId, requestId },
+			input,
+		});
+		const text = typeof result === "string" ? result : JSON.stringify(result);
+		return new Response(text, { status: 200, headers: successHeaders(requestId) });
+	});
+
+	app.notFound((c) => {
+		throw new AwsError("UnknownOperationException", `No operation at ${c.req.method} ${new URL(c.req.url).pathname}.`);
+	});
+
+	app.onError((err, c) => renderError(err, c.get("requestId") ?? crypto.randomUUID()));
+	return app;
+}

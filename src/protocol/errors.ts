@@ -1,0 +1,113 @@
+import { clock } from "../clock";
+
+/**
+ * Every error the service can put on the wire, and the one function that renders
+ * them. The seed fixes the status: 400 for everything except
+ * ServerInternalException (500) — including the auth and throttling errors, so no
+ * SDK follows a redirect or retries a throttle by itself.
+ */
+export const ERROR_TYPES = [
+	"AccessDeniedException",
+	"AuthorizationException",
+	"ConflictException",
+	"EntitlementNotAllowedException",
+	"IncompleteSignatureException",
+	"InvalidSignatureException",
+	"MissingAuthenticationTokenException",
+	"NoEntitlementsAllowedException",
+	"RateLimitExceededException",
+	"RedirectException",
+	"ResourceNotFoundException",
+	"SerializationException",
+	"ServerInternalException",
+	"UnknownOperationException",
+	"UnrecognizedClientException",
+	"UnsupportedDigitalSignatureMethodException",
+	"ValidationException",
+] as const;
+
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+const KNOWN = new Set<string>(ERROR_TYPES);
+
+export function isErrorType(value: string): value is ErrorType {
+	return KNOWN.has(value);
+}
+
+export function statusOf(type: ErrorType): 400 | 500 {
+	return type === "ServerInternalException" ? 500 : 400;
+}
+
+/** The tagged form errors take across the Durable Object RPC boundary. */
+export interface WireError {
+	type: ErrorType;
+	message: string;
+	/** RedirectException only. */
+	location?: string;
+	/** RateLimitExceededException only: seconds. */
+	retryAfter?: number;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+export function fail(type: ErrorType, message: string, extra?: Partial<WireError>): { ok: false; error: WireError } {
+	return { ok: false, error: { type, message, ...extra } };
+}
+
+/** Thrown inside the Worker; rendered once, by `renderError`. */
+export class AwsError extends Error {
+	readonly type: ErrorType;
+	readonly location: string | undefined;
+	readonly retryAfter: number | undefined;
+	constructor(wire: WireError);
+	constructor(type: ErrorType, message: string, extra?: Partial<WireError>);
+	constructor(a: ErrorType | WireError, message?: string, extra?: Partial<WireError>) {
+		const wire: WireError = typeof a === "string" ? { type: a, message: message ?? "", ...extra } : a;
+		super(wire.message);
+		this.name = "AwsError";
+		this.type = wire.type;
+		this.location = wire.location;
+		this.retryAfter = wire.retryAfter;
+	}
+}
+
+export function unwrap<T>(result: Result<T>): T {
+	if (!result.ok) throw new AwsError(result.error);
+	return result.value;
+}
+
+const INTERNAL_MESSAGE = "The server experienced an internal error. Try again.";
+
+/**
+ * The only place an error becomes a response. Anything that is not an AwsError is
+ * a bug or an outage: it is logged with the request id and answered with a
+ * generic ServerInternalException, never with its message or stack.
+ */
+export function renderError(err: unknown, requestId: string): Response {
+	let error: AwsError;
+	if (err instanceof AwsError) {
+		error = err;
+	} else {
+		console.error(`request ${requestId} failed:`, err instanceof Error ? (err.stack ?? err.message) : err);
+		error = new AwsError("ServerInternalException", INTERNAL_MESSAGE);
+	}
+	const body: Record<string, unknown> = {
+		__type: error.type,
+		message: error.message,
+		Message: error.message,
+	};
+	const headers = new Headers({
+		"Content-Type": "application/x-amz-json-1.1",
+		"x-amzn-ErrorType": error.type,
+		"x-amzn-RequestId": requestId,
+		Date: new Date(clock.now()).toUTCString(),
+	});
+	if (error.type === "RedirectException" && error.location) {
+		body.Location = error.location;
+		headers.set("Location", error.location);
+	}
+	if (error.type === "RateLimitExceededException" && error.retryAfter !== undefined) {
+		headers.set("Retry-After", String(error.retryAfter));
+	}
+	return new Response(JSON.stringify(body), { status: statusOf(error.type), headers });
+}

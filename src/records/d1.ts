@@ -1,0 +1,116 @@
+import type { License } from "../license/model";
+import type { OutboxRecord } from "./outbox";
+
+/**
+ * All D1 SQL. Writes come only from license objects' outboxes and are idempotent
+ * (deterministic keys, ON CONFLICT), because a batch may be re-sent after a
+ * failure that D1 in fact committed.
+ */
+export function statementsFor(db: D1Database, record: OutboxRecord): D1PreparedStatement[] {
+	switch (record.kind) {
+		case "license": {
+			const out = [
+				db
+					.prepare(
+						`INSERT INTO licenses (license_arn, license_id, issuer_account, beneficiary, beneficiary_account,
+							product_sku, fingerprint, status, version, home_region, created_at, updated_at, doc)
+						 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+						 ON CONFLICT (license_arn) DO UPDATE SET status = excluded.status, version = excluded.version,
+							fingerprint = excluded.fingerprint, updated_at = excluded.updated_at, doc = excluded.doc
+						 WHERE excluded.version >= licenses.version`,
+					)
+					.bind(
+						record.arn,
+						record.licenseId,
+						record.issuerAccount,
+						record.beneficiary,
+						record.beneficiaryAccount,
+						record.productSku,
+						record.fingerprint,
+						record.status,
+						record.version,
+						record.homeRegion,
+						record.createdAt,
+						record.updatedAt,
+						record.doc,
+					),
+			];
+			if (record.newVersion) {
+				out.push(
+					db
+						.prepare(
+							`INSERT INTO license_versions (license_arn, version, status, created_at, doc)
+							 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING`,
+						)
+						.bind(record.arn, record.version, record.status, record.updatedAt, record.doc),
+				);
+				const doc = JSON.parse(record.doc) as License;
+				for (const e of doc.Entitlements) {
+					out.push(
+						db
+							.prepare(
+								`INSERT INTO license_entitlements (license_arn, version, name, unit, max_count, overage, value, allow_check_in)
+								 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING`,
+							)
+							.bind(
+								record.arn,
+								record.version,
+								e.Name,
+								e.Unit,
+								e.MaxCount ?? null,
+								e.Overage ? 1 : 0,
+								e.Value ?? null,
+								e.AllowCheckIn === undefined ? null : e.AllowCheckIn ? 1 : 0,
+							),
+					);
+				}
+			}
+			return out;
+		}
+		case "checkout":
+			return [
+				db
+					.prepare(
+						`INSERT INTO checkouts (consumption_token, license_arn, account_id, access_key_id, client_token,
+							node_id, entitlements, status, issued_at, expires_at, returned_at, request_id)
+						 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'ACTIVE', ?8, ?9, NULL, ?10) ON CONFLICT DO NOTHING`,
+					)
+					.bind(
+						record.token,
+						record.licenseArn,
+						record.accountId,
+						record.accessKeyId,
+						record.clientToken,
+						record.nodeId,
+						record.entitlements,
+						record.issuedAt,
+						record.expiresAt,
+						record.requestId,
+					),
+			];
+		case "checkout-status":
+			return [
+				db
+					.prepare("UPDATE checkouts SET status = ?2, expires_at = ?3, returned_at = ?4 WHERE consumption_token = ?1")
+					.bind(record.token, record.status, record.expiresAt, record.returnedAt),
+			];
+		case "audit":
+			return [
+				db
+					.prepare(
+						`INSERT INTO audit_events (event_id, at, account_id, access_key_id, operation, resource_arn, request_id, detail)
+						 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING`,
+					)
+					.bind(
+						record.eventId,
+						record.at,
+						record.accountId,
+						record.accessKeyId,
+						record.operation,
+						record.resourceArn,
+						record.requestId,
+						record.detail,
+					),
+			];
+	}
+}

@@ -1,0 +1,8 @@
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach } from "vitest";
+import { setClockOffsetForTests } from "../../src/clock";
+
+await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
+
+afterEach(() => setClockOffsetForTests(0));
