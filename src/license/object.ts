@@ -2,12 +2,13 @@ import { DurableObject } from "cloudflare:workers";
 import { clock, floorToSecond, isoSeconds } from "../clock";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { fail, type Result } from "../protocol/errors";
+import { fail, type Result, type WireError } from "../protocol/errors";
 import { statementsFor } from "../records/d1";
 import type { OutboxRecord } from "../records/outbox";
 import { signBorrowToken } from "../signing/token";
 import { mintConsumptionToken } from "./ids";
-import type { Caller, Lease, License, Metadata } from "./model";
+import type { Caller, Lease, License, LicenseStatus, Metadata } from "./model";
+import { auditRecord, borrowStatusRecord, expiryAuditRecord, licenseRecord } from "./records";
 import {
 	borrowExpiration,
 	borrowRefusal,
@@ -27,6 +28,26 @@ export interface CheckoutCommand {
 	entitlements: RequestedEntitlement[];
 	nodeId?: string;
 	checkoutMetadata?: Metadata[];
+}
+
+export interface CreateVersionCommand {
+	caller: Caller;
+	arn: string;
+	clientToken: string;
+	requestHash: string;
+	sourceVersion?: string;
+	/** The new version's members; the object adds what cannot change and the version number. */
+	changes: Pick<
+		License,
+		| "LicenseName"
+		| "ProductName"
+		| "Issuer"
+		| "HomeRegion"
+		| "Validity"
+		| "Entitlements"
+		| "ConsumptionConfiguration"
+		| "LicenseMetadata"
+	> & { Status: LicenseStatus };
 }
 
 export interface CreateLicenseCommand {
@@ -77,9 +98,15 @@ export class LicenseObject extends DurableObject<Env> {
 		}
 	}
 
+	/**
+	 * Versions are immutable; the license's status lives in its header (DeleteLicense
+	 * changes it without minting a version), so the current view is the current
+	 * version with the header's status.
+	 */
 	private reload(): void {
 		this.header = this.store.header();
-		this.current = this.header ? this.store.version(this.header.currentVersion) : null;
+		const doc = this.header ? this.store.version(this.header.currentVersion) : null;
+		this.current = doc && this.header ? { ...doc, Status: this.header.status as LicenseStatus } : null;
 	}
 
 	// ---- seller operations -------------------------------------------------
@@ -108,11 +135,12 @@ export class LicenseObject extends DurableObject<Env> {
 				status: license.Status,
 				createRequestHash: cmd.requestHash,
 				createResponse: response,
+				deletedAt: null,
 			});
 			this.store.insertVersion(1, license);
 			this.reload();
 			this.enqueueLicense(true, now);
-			this.enqueueAudit(cmd.caller, "CreateLicense", license.LicenseArn, now, null);
+			this.store.enqueue(auditRecord(cmd.caller, "CreateLicense", license.LicenseArn, now, null), now);
 		});
 		await this.drainOutbox();
 		return { ok: true, value: response };
@@ -274,10 +302,174 @@ export class LicenseObject extends DurableObject<Env> {
 				},
 				now,
 			);
-			this.enqueueAudit(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token);
+			this.enqueue(auditRecord(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token), now);
 		});
 		this.scheduleAlarm();
 		return { ok: true, value: response };
+	}
+
+	/** SPEC §4: early return of a borrow's quantities; repeating it, or after expiry, changes nothing. */
+	checkIn(caller: Caller, token: string, beneficiary?: string): Result<string> {
+		const found = this.ownBorrow(caller, token);
+		if (!found.ok) return found;
+		const { borrow, license } = found.value;
+		if (beneficiary !== undefined && beneficiary !== borrow.accountId && beneficiary !== license.Beneficiary) {
+			return fail("ValidationException", "Beneficiary does not match the account that borrowed this license.");
+		}
+		const now = clock.now();
+		if (borrow.status !== "ACTIVE") return { ok: true, value: "{}" };
+		if (borrow.expiresAt <= now) {
+			// Expired, and the alarm has not run yet: settle it as the alarm would.
+			this.ctx.storage.transactionSync(() => this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null));
+			this.scheduleAlarm();
+			return { ok: true, value: "{}" };
+		}
+		const refusal = checkInRefusal(license, borrow.leases);
+		if (refusal) return fail("ValidationException", refusal);
+		this.ctx.storage.transactionSync(() => this.endBorrow(borrow, "CHECKED_IN", now, now, caller));
+		this.scheduleAlarm();
+		return { ok: true, value: "{}" };
+	}
+
+	/** SPEC §4: moves the server-side Expiration to now + TTL (bounded by validity); the signed token keeps its exp. */
+	extend(caller: Caller, token: string, dryRun: boolean): Result<string> {
+		const found = this.ownBorrow(caller, token);
+		if (!found.ok) return found;
+		const { borrow, license } = found.value;
+		const now = clock.now();
+		if (borrow.status !== "ACTIVE" || borrow.expiresAt <= now) {
+			const state = borrow.status === "CHECKED_IN" ? "was checked in" : "has expired";
+			return fail("ValidationException", `The borrow ${state}; check out again instead of extending it.`);
+		}
+		if (license.Status !== "AVAILABLE") {
+			return fail("ValidationException", `License is ${license.Status}; only borrows of AVAILABLE licenses can be extended.`);
+		}
+		const refusal = borrowRefusal(license, now);
+		if (refusal) return fail("ValidationException", refusal.message);
+		if (dryRun) {
+			return { ok: true, value: JSON.stringify({ LicenseConsumptionToken: token, Expiration: isoSeconds(borrow.expiresAt) }) };
+		}
+		const expiresAt = floorToSecond(borrowExpiration(license, now));
+		this.ctx.storage.transactionSync(() => {
+			this.store.setBorrowExpiry(token, expiresAt);
+			this.store.setClientTokenPurge(token, expiresAt + DAY_MS);
+			this.enqueue(borrowStatusRecord(borrow, "ACTIVE", expiresAt, null), now);
+			this.enqueue(auditRecord(caller, "ExtendLicenseConsumption", license.LicenseArn, now, token), now);
+		});
+		this.scheduleAlarm();
+		return { ok: true, value: JSON.stringify({ LicenseConsumptionToken: token, Expiration: isoSeconds(expiresAt) }) };
+	}
+
+	/** A borrow of the caller's; anyone else's token is indistinguishable from an unknown one. */
+	private ownBorrow(caller: Caller, token: string): Result<{ borrow: BorrowRow; license: License }> {
+		const header = this.header;
+		const borrow = header ? this.store.borrow(token) : null;
+		if (!header || !this.current || !borrow || borrow.accountId !== caller.accountId) {
+			return fail("ResourceNotFoundException", "License consumption token not found.");
+		}
+		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
+			return fail("ResourceNotFoundException", "License consumption token not found: its license was deleted.");
+		}
+		return { ok: true, value: { borrow, license: this.current } };
+	}
+
+	// ---- versions and deletion --------------------------------------------------
+
+	async createVersion(cmd: CreateVersionCommand): Promise<Result<string>> {
+		const owned = this.issued(cmd.caller, cmd.arn);
+		if (!owned.ok) return owned;
+		const { header, license } = owned.value;
+		const tokenKey = `version:${cmd.clientToken}`;
+		const stored = this.store.clientToken(cmd.caller.accountId, tokenKey);
+		if (stored) {
+			if (stored.requestHash !== cmd.requestHash) {
+				return fail("ValidationException", "ClientToken was already used with a different request.");
+			}
+			return { ok: true, value: stored.response };
+		}
+		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
+			return fail("ConflictException", "License is DELETED; it can no longer change.");
+		}
+		if (cmd.sourceVersion !== undefined && cmd.sourceVersion !== license.Version) {
+			return fail(
+				"ConflictException",
+				`SourceVersion ${cmd.sourceVersion} is not the current version (${license.Version}).`,
+			);
+		}
+		if (cmd.changes.HomeRegion !== license.HomeRegion) {
+			return fail("ValidationException", "HomeRegion cannot change in a new license version.");
+		}
+		if (cmd.changes.Status === "DELETED" || cmd.changes.Status === "PENDING_DELETE") {
+			return fail("ValidationException", "Use DeleteLicense to delete a license.");
+		}
+		const now = clock.now();
+		const version = header.currentVersion + 1;
+		const doc: License = {
+			...license,
+			...cmd.changes,
+			LicenseArn: license.LicenseArn,
+			ProductSKU: license.ProductSKU,
+			Beneficiary: license.Beneficiary,
+			CreateTime: isoSeconds(now),
+			Version: String(version),
+		};
+		if (!cmd.changes.LicenseMetadata) delete doc.LicenseMetadata;
+		const response = JSON.stringify({ LicenseArn: doc.LicenseArn, Version: doc.Version, Status: doc.Status });
+		this.ctx.storage.transactionSync(() => {
+			this.store.insertVersion(version, doc);
+			this.store.setCurrent(version, doc.Status);
+			this.store.putClientToken(cmd.caller.accountId, tokenKey, cmd.requestHash, response, "", now + DAY_MS);
+			this.reload();
+			this.enqueueLicense(true, now);
+			this.enqueue(auditRecord(cmd.caller, "CreateLicenseVersion", doc.LicenseArn, now, doc.Version), now);
+		});
+		this.scheduleAlarm();
+		await this.drainOutbox();
+		return { ok: true, value: response };
+	}
+
+	async deleteLicense(caller: Caller, arn: string, sourceVersion: string): Promise<Result<string>> {
+		const owned = this.issued(caller, arn);
+		if (!owned.ok) return owned;
+		const { header, license } = owned.value;
+		if (header.status === "DELETED" && header.deletedAt !== null) {
+			return { ok: true, value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(header.deletedAt) }) };
+		}
+		if (sourceVersion !== license.Version) {
+			return fail("ConflictException", `SourceVersion ${sourceVersion} is not the current version (${license.Version}).`);
+		}
+		const now = clock.now();
+		this.expireDue(now);
+		const live = this.store.liveBorrowCount() + this.pendingBorrows;
+		if (live > 0) {
+			return fail("ConflictException", `License has ${live} live borrow(s); it can be deleted once they end.`);
+		}
+		this.ctx.storage.transactionSync(() => {
+			this.store.markDeleted(now);
+			this.reload();
+			this.enqueueLicense(false, now);
+			this.enqueue(auditRecord(caller, "DeleteLicense", arn, now, license.Version), now);
+		});
+		await this.drainOutbox();
+		return { ok: true, value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(now) }) };
+	}
+
+	listVersions(caller: Caller, arn: string, afterVersion: number, limit: number): Result<License[]> {
+		const seen = this.visible(caller, arn);
+		if (!seen.ok) return seen;
+		return { ok: true, value: this.store.versions(afterVersion, limit) };
+	}
+
+	/** Seller operations: only the issuer may change a license. */
+	private issued(caller: Caller, arn: string): Result<{ header: LicenseHeader; license: License }> {
+		const header = this.header;
+		if (!header || !this.current || header.arn !== arn) {
+			return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
+		}
+		if (header.issuerAccount !== caller.accountId) {
+			return fail("AccessDeniedException", "Only the issuer account can change this license.");
+		}
+		return { ok: true, value: { header, license: this.current } };
 	}
 
 	// ---- helpers --------------------------------------------------------------
@@ -309,7 +501,7 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	/** SPEC §4 step 7: a strict fixed-window limit on the injected clock. */
-	private rateLimit(now: number): { ok: false; error: import("../protocol/errors").WireError } | null {
+	private rateLimit(now: number): { ok: false; error: WireError } | null {
 		const { licenseRateLimit, licenseRateWindowMs } = loadConfig(this.env);
 		if (now - this.rateWindowStart >= licenseRateWindowMs) {
 			this.rateWindowStart = now;
@@ -330,46 +522,8 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	private enqueueLicense(newVersion: boolean, now: number): void {
-		const header = this.header;
-		const doc = this.current;
-		if (!header || !doc) throw new Error("license not loaded");
-		this.enqueue(
-			{
-				kind: "license",
-				arn: header.arn,
-				licenseId: header.licenseId,
-				issuerAccount: header.issuerAccount,
-				beneficiary: doc.Beneficiary,
-				beneficiaryAccount: header.beneficiaryAccount,
-				productSku: doc.ProductSKU,
-				fingerprint: doc.Issuer.KeyFingerprint,
-				status: header.status,
-				version: header.currentVersion,
-				homeRegion: doc.HomeRegion,
-				createdAt: doc.CreateTime,
-				updatedAt: isoSeconds(now),
-				doc: JSON.stringify(doc),
-				newVersion,
-			},
-			now,
-		);
-	}
-
-	private enqueueAudit(caller: Caller, operation: string, resourceArn: string, now: number, detail: string | null): void {
-		this.enqueue(
-			{
-				kind: "audit",
-				eventId: `${caller.requestId}:${operation}`,
-				at: new Date(now).toISOString(),
-				accountId: caller.accountId,
-				accessKeyId: caller.accessKeyId,
-				operation,
-				resourceArn,
-				requestId: caller.requestId,
-				detail,
-			},
-			now,
-		);
+		if (!this.header || !this.current) throw new Error("license not loaded");
+		this.enqueue(licenseRecord(this.header, this.current, newVersion, now), now);
 	}
 
 	// ---- expiry, purge and the outbox: the alarm ---------------------------------
@@ -411,35 +565,12 @@ export class LicenseObject extends DurableObject<Env> {
 	): void {
 		this.store.endBorrow(borrow.token, status, at);
 		for (const lease of borrow.leases) if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
+		this.enqueue(borrowStatusRecord(borrow, status, borrow.expiresAt, at), now);
+		const arn = this.header?.arn ?? "";
 		this.enqueue(
-			{
-				kind: "checkout-status",
-				token: borrow.token,
-				status,
-				expiresAt: isoSeconds(borrow.expiresAt),
-				returnedAt: isoSeconds(at),
-			},
+			caller ? auditRecord(caller, "CheckInLicense", arn, now, borrow.token) : expiryAuditRecord(borrow, arn, now),
 			now,
 		);
-		const arn = this.header?.arn ?? "";
-		if (caller) {
-			this.enqueueAudit(caller, "CheckInLicense", arn, now, borrow.token);
-		} else {
-			this.enqueue(
-				{
-					kind: "audit",
-					eventId: `expire:${borrow.token}`,
-					at: new Date(now).toISOString(),
-					accountId: borrow.accountId,
-					accessKeyId: "-",
-					operation: "ExpireBorrow",
-					resourceArn: arn,
-					requestId: "-",
-					detail: borrow.token,
-				},
-				now,
-			);
-		}
 	}
 
 	/**

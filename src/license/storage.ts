@@ -15,7 +15,8 @@ const SCHEMA = [
 		current_version INTEGER NOT NULL,
 		status TEXT NOT NULL,
 		create_request_hash TEXT NOT NULL,
-		create_response TEXT NOT NULL
+		create_response TEXT NOT NULL,
+		deleted_at INTEGER
 	)`,
 	`CREATE TABLE IF NOT EXISTS versions (
 		version INTEGER PRIMARY KEY,
@@ -65,6 +66,7 @@ export interface LicenseHeader {
 	status: string;
 	createRequestHash: string;
 	createResponse: string;
+	deletedAt: number | null;
 }
 
 export type BorrowStatus = "ACTIVE" | "CHECKED_IN" | "EXPIRED";
@@ -130,6 +132,7 @@ export class LicenseStore {
 			status: r.status as string,
 			createRequestHash: r.create_request_hash as string,
 			createResponse: r.create_response as string,
+			deletedAt: (r.deleted_at as number | null) ?? null,
 		};
 	}
 
@@ -152,6 +155,10 @@ export class LicenseStore {
 		this.sql.exec("UPDATE license SET current_version = ?, status = ? WHERE id = 1", version, status);
 	}
 
+	markDeleted(at: number): void {
+		this.sql.exec("UPDATE license SET status = 'DELETED', deleted_at = ? WHERE id = 1", at);
+	}
+
 	version(version: number): License | null {
 		const r = this.sql.exec("SELECT doc FROM versions WHERE version = ?", version).toArray()[0];
 		return r ? (JSON.parse(r.doc as string) as License) : null;
@@ -166,11 +173,6 @@ export class LicenseStore {
 
 	insertVersion(version: number, doc: License): void {
 		this.sql.exec("INSERT INTO versions (version, doc) VALUES (?, ?)", version, JSON.stringify(doc));
-	}
-
-	/** Rewrites a version's status only (DeleteLicense marks the current version DELETED). */
-	replaceVersion(version: number, doc: License): void {
-		this.sql.exec("UPDATE versions SET doc = ? WHERE version = ?", JSON.stringify(doc), version);
 	}
 
 	usage(): Map<string, number> {

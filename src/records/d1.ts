@@ -114,3 +114,43 @@ export function statementsFor(db: D1Database, record: OutboxRecord): D1PreparedS
 			];
 	}
 }
+
+export interface LicenseQuery {
+	issuerAccount: string;
+	arns?: readonly string[];
+	filters: ReadonlyMap<"Beneficiary" | "ProductSKU" | "Fingerprint" | "Status", readonly string[]>;
+	afterArn: string | null;
+	limit: number;
+}
+
+const FILTER_COLUMNS = {
+	Beneficiary: "beneficiary",
+	ProductSKU: "product_sku",
+	Fingerprint: "fingerprint",
+	Status: "status",
+} as const;
+
+/** ListLicenses: only the caller's issued licenses, in ARN order, keyset-paginated. */
+export async function queryIssuedLicenses(db: D1Database, q: LicenseQuery): Promise<License[]> {
+	const where = ["issuer_account = ?"];
+	const params: (string | number)[] = [q.issuerAccount];
+	if (q.arns && q.arns.length > 0) {
+		where.push(`license_arn IN (${q.arns.map(() => "?").join(", ")})`);
+		params.push(...q.arns);
+	}
+	for (const [name, values] of q.filters) {
+		if (values.length === 0) continue;
+		where.push(`${FILTER_COLUMNS[name]} IN (${values.map(() => "?").join(", ")})`);
+		params.push(...values);
+	}
+	if (q.afterArn !== null) {
+		where.push("license_arn > ?");
+		params.push(q.afterArn);
+	}
+	params.push(q.limit);
+	const { results } = await db
+		.prepare(`SELECT doc FROM licenses WHERE ${where.join(" AND ")} ORDER BY license_arn LIMIT ?`)
+		.bind(...params)
+		.all<{ doc: string }>();
+	return results.map((r) => JSON.parse(r.doc) as License);
+}

@@ -3,6 +3,6 @@ import { env } from "cloudflare:workers";
 import { afterEach } from "vitest";
 import { setClockOffsetForTests } from "../../src/clock";
 
-await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 
 afterEach(() => setClockOffsetForTests(0));
