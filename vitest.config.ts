@@ -1,10 +1,11 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
- * Tests run inside workerd with the real Durable Object and a local D1. A clean
- * clone has no .dev.vars, so the signing key is generated here, once per run.
+ * Two projects: `workers` runs inside workerd with the real Durable Object and a
+ * local D1; `node` runs what only exists outside a Worker (the verifier CLI).
+ * A clean clone has no .dev.vars, so signing and secret-box keys are made here.
  */
 function testSigningKeys(): { SIGNING_KEYS: string; SIGNING_PRIVATE_KEYS: string } {
 	const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 3072 });
@@ -18,21 +19,38 @@ function testSigningKeys(): { SIGNING_KEYS: string; SIGNING_PRIVATE_KEYS: string
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations("migrations");
 	return {
-		plugins: [
-			cloudflareTest({
-				wrangler: { configPath: "./wrangler.toml" },
-				miniflare: {
-					bindings: {
-						TEST_MIGRATIONS: migrations,
-						...testSigningKeys(),
-						ISSUER_ID: "elm-test",
+		test: {
+			projects: [
+				{
+					plugins: [
+						cloudflareTest({
+							wrangler: { configPath: "./wrangler.toml" },
+							miniflare: {
+								bindings: {
+									TEST_MIGRATIONS: migrations,
+									...testSigningKeys(),
+									ISSUER_ID: "elm-test",
+									PRINCIPAL_SECRET_KEY: randomBytes(32).toString("base64"),
+								},
+								// The standard tier is small so a test can trip it; test principals use the bulk tier.
+								ratelimits: {
+									PRINCIPAL_LIMITER: { namespace_id: "1001", simple: { limit: 20, period: 60 } },
+									PRINCIPAL_LIMITER_BULK: {
+										namespace_id: "1002",
+										simple: { limit: 1_000_000, period: 60 },
+									},
+								},
+							},
+						}),
+					],
+					test: {
+						name: "workers",
+						include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+						setupFiles: ["./test/helpers/setup.ts"],
 					},
 				},
-			}),
-		],
-		test: {
-			include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-			setupFiles: ["./test/helpers/setup.ts"],
+				{ test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] } },
+			],
 		},
 	};
 });

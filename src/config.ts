@@ -16,7 +16,8 @@ const DEFAULT_MAX_TTL_MINUTES = 43_200;
 function positiveInt(raw: string | undefined, fallback: number): number {
 	if (raw === undefined || raw === "") return fallback;
 	const n = Number(raw);
-	if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`invalid positive integer in config: ${raw}`);
+	if (!Number.isSafeInteger(n) || n <= 0)
+		throw new Error(`invalid positive integer in config: ${raw}`);
 	return n;
 }
 

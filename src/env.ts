@@ -20,6 +20,11 @@ export interface Env {
 	SIGNING_KEYS?: string;
 	/** Secret. JSON object kid → private RSA JWK. */
 	SIGNING_PRIVATE_KEYS?: string;
+	/** Secret. Base64 of 32 bytes: the AES-256-GCM key principal secrets are stored under. */
+	PRINCIPAL_SECRET_KEY?: string;
+	/** Workers Rate Limiting bindings, per access key: the standard and the bulk tier. */
+	PRINCIPAL_LIMITER?: RateLimit;
+	PRINCIPAL_LIMITER_BULK?: RateLimit;
 	/** Per-license strict limit: checkouts per window (default 1000 per 1 s). */
 	LICENSE_RATE_LIMIT?: string;
 	LICENSE_RATE_WINDOW_MS?: string;

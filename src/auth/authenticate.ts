@@ -1,18 +1,64 @@
+import { clock } from "../clock";
 import type { Env } from "../env";
+import { AwsError } from "../protocol/errors";
+import { lookupPrincipal, mayCall, type Principal } from "./principals";
+import { sha256Hex, verifySigV4 } from "./sigv4";
 
-export interface Principal {
-	accountId: string;
-	accessKeyId: string;
-}
+export type { Principal } from "./principals";
 
-export interface AuthInput {
-	request: Request;
-	body: Uint8Array;
-}
+/** Seconds a throttled caller is advised to wait: the Rate Limiting binding's window is 10 or 60 s. */
+const PRINCIPAL_RETRY_AFTER_S = 10;
 
-/** The one place the caller's identity comes from. */
-export async function authenticate(_env: Env, input: AuthInput): Promise<Principal> {
-	const auth = input.request.headers.get("authorization") ?? "";
-	const akid = /Credential=([^/]+)\//.exec(auth)?.[1] ?? "AKIDLOCALDEV0000001";
-	return { accountId: "111122223333", accessKeyId: akid };
+/**
+ * SPEC §2 and §4 step 1, the one place a caller's identity comes from: SigV4 over
+ * the exact bytes received, then the principal's rate limit, then whether it may
+ * call this operation.
+ */
+export async function authenticate(
+	env: Env,
+	request: Request,
+	body: Uint8Array,
+	operation: string,
+): Promise<Principal> {
+	const url = new URL(request.url);
+	let principal: Principal | null = null;
+	const verdict = await verifySigV4(
+		{
+			method: request.method,
+			path: url.pathname,
+			query: url.search.slice(1),
+			headers: request.headers,
+			bodySha256Hex: await sha256Hex(body),
+		},
+		async (accessKeyId) => {
+			principal = await lookupPrincipal(env, accessKeyId);
+			return principal;
+		},
+		clock.now(),
+	);
+	if (!verdict.ok) throw new AwsError(verdict.error.type, verdict.error.message);
+	const caller = principal as Principal | null;
+	if (!caller)
+		throw new AwsError(
+			"UnrecognizedClientException",
+			"The security token included in the request is invalid.",
+		);
+
+	const limiter = caller.rateTier === "bulk" ? env.PRINCIPAL_LIMITER_BULK : env.PRINCIPAL_LIMITER;
+	if (limiter && !(await limiter.limit({ key: caller.accessKeyId })).success) {
+		throw new AwsError(
+			"RateLimitExceededException",
+			"Rate exceeded for this access key; slow down.",
+			{
+				retryAfter: PRINCIPAL_RETRY_AFTER_S,
+			},
+		);
+	}
+	if (!mayCall(caller, operation)) {
+		throw new AwsError(
+			"AuthorizationException",
+			`The access key ${caller.accessKeyId} is not allowed to perform ${operation}.`,
+		);
+	}
+	return caller;
 }

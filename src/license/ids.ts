@@ -90,7 +90,11 @@ function hex(bytes: Uint8Array): string {
  * A license id is derived from (account, ClientToken): a retried CreateLicense
  * reaches the same object, which answers it idempotently without any lookup.
  */
-export async function mintLicenseId(account: string, clientToken: string, placement: Placement): Promise<string> {
+export async function mintLicenseId(
+	account: string,
+	clientToken: string,
+	placement: Placement,
+): Promise<string> {
 	const digest = new Uint8Array(
 		await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${account}\0${clientToken}`)),
 	);

@@ -106,7 +106,8 @@ export class LicenseObject extends DurableObject<Env> {
 	private reload(): void {
 		this.header = this.store.header();
 		const doc = this.header ? this.store.version(this.header.currentVersion) : null;
-		this.current = doc && this.header ? { ...doc, Status: this.header.status as LicenseStatus } : null;
+		this.current =
+			doc && this.header ? { ...doc, Status: this.header.status as LicenseStatus } : null;
 	}
 
 	// ---- seller operations -------------------------------------------------
@@ -123,7 +124,11 @@ export class LicenseObject extends DurableObject<Env> {
 		}
 		const now = clock.now();
 		const license = cmd.license;
-		const response = JSON.stringify({ LicenseArn: license.LicenseArn, Status: license.Status, Version: license.Version });
+		const response = JSON.stringify({
+			LicenseArn: license.LicenseArn,
+			Status: license.Status,
+			Version: license.Version,
+		});
 		this.ctx.storage.transactionSync(() => {
 			this.store.createSchema();
 			this.store.insertHeader({
@@ -140,7 +145,10 @@ export class LicenseObject extends DurableObject<Env> {
 			this.store.insertVersion(1, license);
 			this.reload();
 			this.enqueueLicense(true, now);
-			this.store.enqueue(auditRecord(cmd.caller, "CreateLicense", license.LicenseArn, now, null), now);
+			this.store.enqueue(
+				auditRecord(cmd.caller, "CreateLicense", license.LicenseArn, now, null),
+				now,
+			);
 		});
 		await this.drainOutbox();
 		return { ok: true, value: response };
@@ -151,7 +159,8 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!seen.ok) return seen;
 		if (version === undefined) return { ok: true, value: seen.value };
 		const doc = /^[1-9][0-9]*$/.test(version) ? this.store.version(Number(version)) : null;
-		if (!doc) return fail("ResourceNotFoundException", `License version ${version} does not exist.`);
+		if (!doc)
+			return fail("ResourceNotFoundException", `License version ${version} does not exist.`);
 		return { ok: true, value: doc };
 	}
 
@@ -176,7 +185,9 @@ export class LicenseObject extends DurableObject<Env> {
 		for (let wait = this.inflight.get(key); wait; wait = this.inflight.get(key)) {
 			await wait.catch(() => undefined);
 		}
-		const stored = this.header ? this.store.clientToken(cmd.caller.accountId, cmd.clientToken) : null;
+		const stored = this.header
+			? this.store.clientToken(cmd.caller.accountId, cmd.clientToken)
+			: null;
 		if (stored) {
 			if (stored.requestHash !== cmd.requestHash) {
 				return fail(
@@ -277,7 +288,8 @@ export class LicenseObject extends DurableObject<Env> {
 				returnedAt: null,
 				leases,
 			});
-			for (const lease of leases) if (lease.quantity > 0) this.store.addUsage(lease.name, lease.quantity);
+			for (const lease of leases)
+				if (lease.quantity > 0) this.store.addUsage(lease.name, lease.quantity);
 			this.store.putClientToken(
 				cmd.caller.accountId,
 				cmd.clientToken,
@@ -302,7 +314,10 @@ export class LicenseObject extends DurableObject<Env> {
 				},
 				now,
 			);
-			this.enqueue(auditRecord(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token), now);
+			this.enqueue(
+				auditRecord(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token),
+				now,
+			);
 		});
 		this.scheduleAlarm();
 		return { ok: true, value: response };
@@ -313,14 +328,23 @@ export class LicenseObject extends DurableObject<Env> {
 		const found = this.ownBorrow(caller, token);
 		if (!found.ok) return found;
 		const { borrow, license } = found.value;
-		if (beneficiary !== undefined && beneficiary !== borrow.accountId && beneficiary !== license.Beneficiary) {
-			return fail("ValidationException", "Beneficiary does not match the account that borrowed this license.");
+		if (
+			beneficiary !== undefined &&
+			beneficiary !== borrow.accountId &&
+			beneficiary !== license.Beneficiary
+		) {
+			return fail(
+				"ValidationException",
+				"Beneficiary does not match the account that borrowed this license.",
+			);
 		}
 		const now = clock.now();
 		if (borrow.status !== "ACTIVE") return { ok: true, value: "{}" };
 		if (borrow.expiresAt <= now) {
 			// Expired, and the alarm has not run yet: settle it as the alarm would.
-			this.ctx.storage.transactionSync(() => this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null));
+			this.ctx.storage.transactionSync(() =>
+				this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null),
+			);
 			this.scheduleAlarm();
 			return { ok: true, value: "{}" };
 		}
@@ -339,36 +363,60 @@ export class LicenseObject extends DurableObject<Env> {
 		const now = clock.now();
 		if (borrow.status !== "ACTIVE" || borrow.expiresAt <= now) {
 			const state = borrow.status === "CHECKED_IN" ? "was checked in" : "has expired";
-			return fail("ValidationException", `The borrow ${state}; check out again instead of extending it.`);
+			return fail(
+				"ValidationException",
+				`The borrow ${state}; check out again instead of extending it.`,
+			);
 		}
 		if (license.Status !== "AVAILABLE") {
-			return fail("ValidationException", `License is ${license.Status}; only borrows of AVAILABLE licenses can be extended.`);
+			return fail(
+				"ValidationException",
+				`License is ${license.Status}; only borrows of AVAILABLE licenses can be extended.`,
+			);
 		}
 		const refusal = borrowRefusal(license, now);
 		if (refusal) return fail("ValidationException", refusal.message);
 		if (dryRun) {
-			return { ok: true, value: JSON.stringify({ LicenseConsumptionToken: token, Expiration: isoSeconds(borrow.expiresAt) }) };
+			return {
+				ok: true,
+				value: JSON.stringify({
+					LicenseConsumptionToken: token,
+					Expiration: isoSeconds(borrow.expiresAt),
+				}),
+			};
 		}
 		const expiresAt = floorToSecond(borrowExpiration(license, now));
 		this.ctx.storage.transactionSync(() => {
 			this.store.setBorrowExpiry(token, expiresAt);
 			this.store.setClientTokenPurge(token, expiresAt + DAY_MS);
 			this.enqueue(borrowStatusRecord(borrow, "ACTIVE", expiresAt, null), now);
-			this.enqueue(auditRecord(caller, "ExtendLicenseConsumption", license.LicenseArn, now, token), now);
+			this.enqueue(
+				auditRecord(caller, "ExtendLicenseConsumption", license.LicenseArn, now, token),
+				now,
+			);
 		});
 		this.scheduleAlarm();
-		return { ok: true, value: JSON.stringify({ LicenseConsumptionToken: token, Expiration: isoSeconds(expiresAt) }) };
+		return {
+			ok: true,
+			value: JSON.stringify({ LicenseConsumptionToken: token, Expiration: isoSeconds(expiresAt) }),
+		};
 	}
 
 	/** A borrow of the caller's; anyone else's token is indistinguishable from an unknown one. */
-	private ownBorrow(caller: Caller, token: string): Result<{ borrow: BorrowRow; license: License }> {
+	private ownBorrow(
+		caller: Caller,
+		token: string,
+	): Result<{ borrow: BorrowRow; license: License }> {
 		const header = this.header;
 		const borrow = header ? this.store.borrow(token) : null;
 		if (!header || !this.current || !borrow || borrow.accountId !== caller.accountId) {
 			return fail("ResourceNotFoundException", "License consumption token not found.");
 		}
 		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
-			return fail("ResourceNotFoundException", "License consumption token not found: its license was deleted.");
+			return fail(
+				"ResourceNotFoundException",
+				"License consumption token not found: its license was deleted.",
+			);
 		}
 		return { ok: true, value: { borrow, license: this.current } };
 	}
@@ -383,7 +431,10 @@ export class LicenseObject extends DurableObject<Env> {
 		const stored = this.store.clientToken(cmd.caller.accountId, tokenKey);
 		if (stored) {
 			if (stored.requestHash !== cmd.requestHash) {
-				return fail("ValidationException", "ClientToken was already used with a different request.");
+				return fail(
+					"ValidationException",
+					"ClientToken was already used with a different request.",
+				);
 			}
 			return { ok: true, value: stored.response };
 		}
@@ -414,14 +465,28 @@ export class LicenseObject extends DurableObject<Env> {
 			Version: String(version),
 		};
 		if (!cmd.changes.LicenseMetadata) delete doc.LicenseMetadata;
-		const response = JSON.stringify({ LicenseArn: doc.LicenseArn, Version: doc.Version, Status: doc.Status });
+		const response = JSON.stringify({
+			LicenseArn: doc.LicenseArn,
+			Version: doc.Version,
+			Status: doc.Status,
+		});
 		this.ctx.storage.transactionSync(() => {
 			this.store.insertVersion(version, doc);
 			this.store.setCurrent(version, doc.Status);
-			this.store.putClientToken(cmd.caller.accountId, tokenKey, cmd.requestHash, response, "", now + DAY_MS);
+			this.store.putClientToken(
+				cmd.caller.accountId,
+				tokenKey,
+				cmd.requestHash,
+				response,
+				"",
+				now + DAY_MS,
+			);
 			this.reload();
 			this.enqueueLicense(true, now);
-			this.enqueue(auditRecord(cmd.caller, "CreateLicenseVersion", doc.LicenseArn, now, doc.Version), now);
+			this.enqueue(
+				auditRecord(cmd.caller, "CreateLicenseVersion", doc.LicenseArn, now, doc.Version),
+				now,
+			);
 		});
 		this.scheduleAlarm();
 		await this.drainOutbox();
@@ -433,16 +498,25 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!owned.ok) return owned;
 		const { header, license } = owned.value;
 		if (header.status === "DELETED" && header.deletedAt !== null) {
-			return { ok: true, value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(header.deletedAt) }) };
+			return {
+				ok: true,
+				value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(header.deletedAt) }),
+			};
 		}
 		if (sourceVersion !== license.Version) {
-			return fail("ConflictException", `SourceVersion ${sourceVersion} is not the current version (${license.Version}).`);
+			return fail(
+				"ConflictException",
+				`SourceVersion ${sourceVersion} is not the current version (${license.Version}).`,
+			);
 		}
 		const now = clock.now();
 		this.expireDue(now);
 		const live = this.store.liveBorrowCount() + this.pendingBorrows;
 		if (live > 0) {
-			return fail("ConflictException", `License has ${live} live borrow(s); it can be deleted once they end.`);
+			return fail(
+				"ConflictException",
+				`License has ${live} live borrow(s); it can be deleted once they end.`,
+			);
 		}
 		this.ctx.storage.transactionSync(() => {
 			this.store.markDeleted(now);
@@ -451,10 +525,18 @@ export class LicenseObject extends DurableObject<Env> {
 			this.enqueue(auditRecord(caller, "DeleteLicense", arn, now, license.Version), now);
 		});
 		await this.drainOutbox();
-		return { ok: true, value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(now) }) };
+		return {
+			ok: true,
+			value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(now) }),
+		};
 	}
 
-	listVersions(caller: Caller, arn: string, afterVersion: number, limit: number): Result<License[]> {
+	listVersions(
+		caller: Caller,
+		arn: string,
+		afterVersion: number,
+		limit: number,
+	): Result<License[]> {
 		const seen = this.visible(caller, arn);
 		if (!seen.ok) return seen;
 		return { ok: true, value: this.store.versions(afterVersion, limit) };
@@ -508,10 +590,17 @@ export class LicenseObject extends DurableObject<Env> {
 			this.rateCount = 0;
 		}
 		if (this.rateCount >= licenseRateLimit) {
-			const retryAfter = Math.max(1, Math.ceil((this.rateWindowStart + licenseRateWindowMs - now) / 1000));
-			return fail("RateLimitExceededException", "Too many checkouts of this license; try again shortly.", {
-				retryAfter,
-			});
+			const retryAfter = Math.max(
+				1,
+				Math.ceil((this.rateWindowStart + licenseRateWindowMs - now) / 1000),
+			);
+			return fail(
+				"RateLimitExceededException",
+				"Too many checkouts of this license; try again shortly.",
+				{
+					retryAfter,
+				},
+			);
 		}
 		this.rateCount++;
 		return null;
@@ -564,11 +653,14 @@ export class LicenseObject extends DurableObject<Env> {
 		caller: Caller | null,
 	): void {
 		this.store.endBorrow(borrow.token, status, at);
-		for (const lease of borrow.leases) if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
+		for (const lease of borrow.leases)
+			if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
 		this.enqueue(borrowStatusRecord(borrow, status, borrow.expiresAt, at), now);
 		const arn = this.header?.arn ?? "";
 		this.enqueue(
-			caller ? auditRecord(caller, "CheckInLicense", arn, now, borrow.token) : expiryAuditRecord(borrow, arn, now),
+			caller
+				? auditRecord(caller, "CheckInLicense", arn, now, borrow.token)
+				: expiryAuditRecord(borrow, arn, now),
 			now,
 		);
 	}
@@ -620,7 +712,10 @@ export class LicenseObject extends DurableObject<Env> {
 			this.alarmAt = at;
 			void this.ctx.storage.setAlarm(at);
 		} catch (err) {
-			console.error("scheduling the license alarm failed:", err instanceof Error ? err.message : String(err));
+			console.error(
+				"scheduling the license alarm failed:",
+				err instanceof Error ? err.message : String(err),
+			);
 		}
 	}
 }

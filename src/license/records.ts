@@ -5,7 +5,12 @@ import type { BorrowRow, LicenseHeader } from "./storage";
 
 /** Builders of the outbox records a license object writes beside its decisions. */
 
-export function licenseRecord(header: LicenseHeader, doc: License, newVersion: boolean, now: number): LicenseRecord {
+export function licenseRecord(
+	header: LicenseHeader,
+	doc: License,
+	newVersion: boolean,
+	now: number,
+): LicenseRecord {
 	return {
 		kind: "license",
 		arn: header.arn,
@@ -47,7 +52,11 @@ export function auditRecord(
 }
 
 /** Expiry has no caller: the event names the borrow's account and the alarm. */
-export function expiryAuditRecord(borrow: BorrowRow, resourceArn: string, now: number): AuditRecord {
+export function expiryAuditRecord(
+	borrow: BorrowRow,
+	resourceArn: string,
+	now: number,
+): AuditRecord {
 	return {
 		kind: "audit",
 		eventId: `expire:${borrow.token}`,

@@ -11,8 +11,14 @@ export interface RequestedEntitlement {
 }
 
 /** The issuer, and the account named in Beneficiary (if it names one), may consume. */
-export function mayConsume(issuerAccount: string, beneficiaryAccount: string | null, account: string): boolean {
-	return account === issuerAccount || (beneficiaryAccount !== null && account === beneficiaryAccount);
+export function mayConsume(
+	issuerAccount: string,
+	beneficiaryAccount: string | null,
+	account: string,
+): boolean {
+	return (
+		account === issuerAccount || (beneficiaryAccount !== null && account === beneficiaryAccount)
+	);
 }
 
 const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/;
@@ -65,7 +71,10 @@ export function planLeases(
 	for (const want of requested) {
 		const have = license.Entitlements.find((e) => e.Name === want.Name);
 		if (!have) {
-			return fail("EntitlementNotAllowedException", `Entitlement '${want.Name}' is not on this license.`);
+			return fail(
+				"EntitlementNotAllowedException",
+				`Entitlement '${want.Name}' is not on this license.`,
+			);
 		}
 		if (have.Unit !== want.Unit) {
 			return fail(
@@ -75,7 +84,12 @@ export function planLeases(
 		}
 		leases.push(
 			isCounted(have.Unit)
-				? { name: have.Name, unit: have.Unit, value: want.Value ?? "1", quantity: Number(want.Value ?? "1") }
+				? {
+						name: have.Name,
+						unit: have.Unit,
+						value: want.Value ?? "1",
+						quantity: Number(want.Value ?? "1"),
+					}
 				: { name: have.Name, unit: have.Unit, value: have.Value, quantity: 0 },
 		);
 	}
@@ -96,9 +110,13 @@ export function planLeases(
 
 /** `Expiration` = now + TTL, never past the end of the license's validity. */
 export function borrowExpiration(license: License, now: number): number {
-	const ttlMinutes = license.ConsumptionConfiguration.BorrowConfiguration?.MaxTimeToLiveInMinutes ?? 0;
+	const ttlMinutes =
+		license.ConsumptionConfiguration.BorrowConfiguration?.MaxTimeToLiveInMinutes ?? 0;
 	const byTtl = now + ttlMinutes * 60_000;
-	const end = license.Validity.End === undefined ? Number.POSITIVE_INFINITY : Date.parse(license.Validity.End);
+	const end =
+		license.Validity.End === undefined
+			? Number.POSITIVE_INFINITY
+			: Date.parse(license.Validity.End);
 	return Math.min(byTtl, end);
 }
 

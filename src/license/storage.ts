@@ -113,7 +113,11 @@ export class LicenseStore {
 
 	/** Reading sqlite_master writes nothing, so probing an unknown license id leaves no object behind. */
 	exists(): boolean {
-		return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'license'").toArray().length > 0;
+		return (
+			this.sql
+				.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'license'")
+				.toArray().length > 0
+		);
 	}
 
 	createSchema(): void {
@@ -152,7 +156,11 @@ export class LicenseStore {
 	}
 
 	setCurrent(version: number, status: string): void {
-		this.sql.exec("UPDATE license SET current_version = ?, status = ? WHERE id = 1", version, status);
+		this.sql.exec(
+			"UPDATE license SET current_version = ?, status = ? WHERE id = 1",
+			version,
+			status,
+		);
 	}
 
 	markDeleted(at: number): void {
@@ -166,18 +174,27 @@ export class LicenseStore {
 
 	versions(afterVersion: number, limit: number): License[] {
 		return this.sql
-			.exec("SELECT doc FROM versions WHERE version > ? ORDER BY version LIMIT ?", afterVersion, limit)
+			.exec(
+				"SELECT doc FROM versions WHERE version > ? ORDER BY version LIMIT ?",
+				afterVersion,
+				limit,
+			)
 			.toArray()
 			.map((r) => JSON.parse(r.doc as string) as License);
 	}
 
 	insertVersion(version: number, doc: License): void {
-		this.sql.exec("INSERT INTO versions (version, doc) VALUES (?, ?)", version, JSON.stringify(doc));
+		this.sql.exec(
+			"INSERT INTO versions (version, doc) VALUES (?, ?)",
+			version,
+			JSON.stringify(doc),
+		);
 	}
 
 	usage(): Map<string, number> {
 		const out = new Map<string, number>();
-		for (const r of this.sql.exec("SELECT name, consumed FROM usage")) out.set(r.name as string, r.consumed as number);
+		for (const r of this.sql.exec("SELECT name, consumed FROM usage"))
+			out.set(r.name as string, r.consumed as number);
 		return out;
 	}
 
@@ -223,7 +240,11 @@ export class LicenseStore {
 
 	/** A token's record lives until its borrow's final expiration + 24 h; extending moves that. */
 	setClientTokenPurge(consumptionToken: string, purgeAt: number): void {
-		this.sql.exec("UPDATE client_tokens SET purge_at = ? WHERE consumption_token = ?", purgeAt, consumptionToken);
+		this.sql.exec(
+			"UPDATE client_tokens SET purge_at = ? WHERE consumption_token = ?",
+			purgeAt,
+			consumptionToken,
+		);
 	}
 
 	purgeClientTokens(now: number): number {
@@ -265,7 +286,11 @@ export class LicenseStore {
 	}
 
 	setBorrowExpiry(token: string, expiresAt: number): void {
-		this.sql.exec("UPDATE borrows SET expires_at = ? WHERE token = ? AND status = 'ACTIVE'", expiresAt, token);
+		this.sql.exec(
+			"UPDATE borrows SET expires_at = ? WHERE token = ? AND status = 'ACTIVE'",
+			expiresAt,
+			token,
+		);
 	}
 
 	dueBorrows(now: number, limit: number): BorrowRow[] {
@@ -280,22 +305,34 @@ export class LicenseStore {
 	}
 
 	nextBorrowExpiry(): number | null {
-		const r = this.sql.exec("SELECT MIN(expires_at) AS t FROM borrows WHERE status = 'ACTIVE'").toArray()[0];
+		const r = this.sql
+			.exec("SELECT MIN(expires_at) AS t FROM borrows WHERE status = 'ACTIVE'")
+			.toArray()[0];
 		return (r?.t as number | null) ?? null;
 	}
 
 	liveBorrowCount(): number {
-		const r = this.sql.exec("SELECT COUNT(*) AS n FROM borrows WHERE status = 'ACTIVE'").toArray()[0];
+		const r = this.sql
+			.exec("SELECT COUNT(*) AS n FROM borrows WHERE status = 'ACTIVE'")
+			.toArray()[0];
 		return (r?.n as number) ?? 0;
 	}
 
 	enqueue(record: OutboxRecord, now: number): void {
-		this.sql.exec("INSERT INTO outbox (record, next_attempt_at) VALUES (?, ?)", JSON.stringify(record), now);
+		this.sql.exec(
+			"INSERT INTO outbox (record, next_attempt_at) VALUES (?, ?)",
+			JSON.stringify(record),
+			now,
+		);
 	}
 
 	dueOutbox(now: number, limit: number): OutboxRow[] {
 		return this.sql
-			.exec("SELECT id, record, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?", now, limit)
+			.exec(
+				"SELECT id, record, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
+				now,
+				limit,
+			)
 			.toArray()
 			.map((r) => ({
 				id: r.id as number,
@@ -310,7 +347,11 @@ export class LicenseStore {
 
 	deferOutbox(ids: readonly number[], nextAttemptAt: number): void {
 		for (const id of ids) {
-			this.sql.exec("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?", nextAttemptAt, id);
+			this.sql.exec(
+				"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+				nextAttemptAt,
+				id,
+			);
 		}
 	}
 

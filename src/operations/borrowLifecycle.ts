@@ -10,7 +10,8 @@ function readConsumptionToken(v: Validator, value: unknown): string | undefined 
 /** The token names its license: no lookup. A token that names none does not exist. */
 function borrowStub(env: Parameters<Operation>[0]["env"], token: string) {
 	const licenseId = licenseIdOfConsumptionToken(token);
-	if (!licenseId) throw new AwsError("ResourceNotFoundException", "License consumption token not found.");
+	if (!licenseId)
+		throw new AwsError("ResourceNotFoundException", "License consumption token not found.");
 	return licenseStub(env, licenseId);
 }
 

@@ -26,7 +26,9 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 		pattern: /^[a-zA-Z0-9]*$/,
 		patternText: "[a-zA-Z0-9]*",
 	});
-	const method = v.string(input.DigitalSignatureMethod, "digitalSignatureMethod", { required: true });
+	const method = v.string(input.DigitalSignatureMethod, "digitalSignatureMethod", {
+		required: true,
+	});
 	const licenseArn = readLicenseArn(v, input.LicenseArn);
 	const entitlements: RequestedEntitlement[] = [];
 	const list = v.list(input.Entitlements, "entitlements", { required: true, min: 1, max: 100 });
@@ -39,15 +41,33 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 		let Value: string | undefined;
 		// A None-unit entitlement carries no quantity: its Value is ignored.
 		if (Unit !== "None") {
-			Value = v.string(e.Value, `${path}.value`, { pattern: QUANTITY, patternText: "^[1-9][0-9]{0,15}$" });
+			Value = v.string(e.Value, `${path}.value`, {
+				pattern: QUANTITY,
+				patternText: "^[1-9][0-9]{0,15}$",
+			});
 			if (Value !== undefined && Number(Value) > Number.MAX_SAFE_INTEGER) {
-				Value = v.fail(`${path}.value`, Value, `have value less than or equal to ${Number.MAX_SAFE_INTEGER}`);
+				Value = v.fail(
+					`${path}.value`,
+					Value,
+					`have value less than or equal to ${Number.MAX_SAFE_INTEGER}`,
+				);
 			}
 		}
-		if (Name !== undefined && Unit !== undefined) entitlements.push(Value === undefined ? { Name, Unit } : { Name, Unit, Value });
+		if (Name !== undefined && Unit !== undefined)
+			entitlements.push(Value === undefined ? { Name, Unit } : { Name, Unit, Value });
 	});
-	if (list && entitlements.length === list.length) v.unique(entitlements.map((e) => e.Name), "entitlements", "entitlement name");
-	const nodeId = v.string(input.NodeId, "nodeId", { min: 1, max: 256, pattern: PRINTABLE, patternText: "printable characters" });
+	if (list && entitlements.length === list.length)
+		v.unique(
+			entitlements.map((e) => e.Name),
+			"entitlements",
+			"entitlement name",
+		);
+	const nodeId = v.string(input.NodeId, "nodeId", {
+		min: 1,
+		max: 256,
+		pattern: PRINTABLE,
+		patternText: "printable characters",
+	});
 	let checkoutMetadata: Metadata[] | undefined;
 	const metadata = v.list(input.CheckoutMetadata, "checkoutMetadata", { max: 50 });
 	if (metadata) {
@@ -61,7 +81,11 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 			if (Name !== undefined) checkoutMetadata?.push({ Name, Value });
 		});
 		if (checkoutMetadata.length === metadata.length) {
-			v.unique(checkoutMetadata.map((m) => m.Name), "checkoutMetadata", "metadata name");
+			v.unique(
+				checkoutMetadata.map((m) => m.Name),
+				"checkoutMetadata",
+				"metadata name",
+			);
 		}
 	}
 	v.done();
@@ -85,10 +109,13 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
  * defaulted, metadata sorted. Two requests with the same canonical form are the same.
  */
 export function canonicalCheckout(req: CheckoutRequest): string {
-	const byName = (a: { Name: string }, b: { Name: string }) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0);
+	const byName = (a: { Name: string }, b: { Name: string }) =>
+		a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0;
 	return JSON.stringify([
 		req.licenseArn,
-		[...req.entitlements].sort(byName).map((e) => [e.Name, e.Unit, e.Unit === "None" ? null : (e.Value ?? "1")]),
+		[...req.entitlements]
+			.sort(byName)
+			.map((e) => [e.Name, e.Unit, e.Unit === "None" ? null : (e.Value ?? "1")]),
 		req.nodeId ?? null,
 		[...(req.checkoutMetadata ?? [])].sort(byName).map((m) => [m.Name, m.Value]),
 	]);

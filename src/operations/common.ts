@@ -12,7 +12,11 @@ import type { LicenseObject } from "../license/object";
 import { AwsError } from "../protocol/errors";
 import type { Validator } from "../protocol/validation";
 
-export function readLicenseArn(v: Validator, value: unknown, path = "licenseArn"): string | undefined {
+export function readLicenseArn(
+	v: Validator,
+	value: unknown,
+	path = "licenseArn",
+): string | undefined {
 	return v.string(value, path, {
 		required: true,
 		min: 1,
@@ -24,7 +28,13 @@ export function readLicenseArn(v: Validator, value: unknown, path = "licenseArn"
 
 /** Other operations' ClientToken, as in the current AWS model. */
 export function readClientToken(v: Validator, value: unknown): string | undefined {
-	return v.string(value, "clientToken", { required: true, min: 1, max: 2048, pattern: /^\S+$/, patternText: "\\S+" });
+	return v.string(value, "clientToken", {
+		required: true,
+		min: 1,
+		max: 2048,
+		pattern: /^\S+$/,
+		patternText: "\\S+",
+	});
 }
 
 /** SPEC §6: an ARN of a partition served elsewhere is redirected, before anything looks for it. */

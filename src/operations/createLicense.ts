@@ -11,8 +11,16 @@ import type { Operation } from "./types";
 export const createLicense: Operation = async ({ env, config, caller, input }) => {
 	const v = new Validator();
 	const body = readLicenseBody(v, input, config);
-	const ProductSKU = v.string(input.ProductSKU, "productSKU", { required: true, min: 1, max: 1024 });
-	const Beneficiary = v.string(input.Beneficiary, "beneficiary", { required: true, min: 1, max: 2048 });
+	const ProductSKU = v.string(input.ProductSKU, "productSKU", {
+		required: true,
+		min: 1,
+		max: 1024,
+	});
+	const Beneficiary = v.string(input.Beneficiary, "beneficiary", {
+		required: true,
+		min: 1,
+		max: 2048,
+	});
 	const clientToken = readClientToken(v, input.ClientToken);
 	v.done();
 	if (config.homeRegions && !config.homeRegions.has(body.HomeRegion)) {

@@ -25,11 +25,17 @@ export interface LicenseBody {
 
 const TEXT = { required: true, min: 1, max: 1024 } as const;
 
-function readDate(v: Validator, value: unknown, path: string, required: boolean): string | undefined {
+function readDate(
+	v: Validator,
+	value: unknown,
+	path: string,
+	required: boolean,
+): string | undefined {
 	const s = v.string(value, path, { required, min: 1, max: 50 });
 	if (s === undefined) return undefined;
 	const ms = Date.parse(s);
-	if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(s)) return v.fail(path, s, "be an ISO-8601 date-time");
+	if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(s))
+		return v.fail(path, s, "be an ISO-8601 date-time");
 	// Stored and returned as UTC with Z.
 	return isoSeconds(ms);
 }
@@ -45,12 +51,17 @@ function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefin
 		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
 		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
 		const Value = v.string(e.Value, `${path}.value`, { max: 1024 });
-		const MaxCount = v.integer(e.MaxCount, `${path}.maxCount`, { min: 0, max: Number.MAX_SAFE_INTEGER });
+		const MaxCount = v.integer(e.MaxCount, `${path}.maxCount`, {
+			min: 0,
+			max: Number.MAX_SAFE_INTEGER,
+		});
 		const Overage = v.boolean(e.Overage, `${path}.overage`);
 		const AllowCheckIn = v.boolean(e.AllowCheckIn, `${path}.allowCheckIn`);
 		if (Name === undefined || Unit === undefined) return;
 		if (Unit !== "None" && MaxCount === undefined && Overage !== true) {
-			v.add(`Entitlement '${Name}' is counted in ${Unit}: it needs MaxCount unless Overage is true`);
+			v.add(
+				`Entitlement '${Name}' is counted in ${Unit}: it needs MaxCount unless Overage is true`,
+			);
 			return;
 		}
 		const entitlement: Entitlement = { Name, Unit };
@@ -70,13 +81,20 @@ function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefin
 		: undefined;
 }
 
-function readConsumption(v: Validator, value: unknown, config: Config): ConsumptionConfiguration | undefined {
+function readConsumption(
+	v: Validator,
+	value: unknown,
+	config: Config,
+): ConsumptionConfiguration | undefined {
 	const cc = v.object(value, "consumptionConfiguration", true);
 	if (!cc) return undefined;
 	const out: ConsumptionConfiguration = {};
 	const renew = v.enumValue(cc.RenewType, "consumptionConfiguration.renewType", RENEW_TYPES);
 	if (renew !== undefined) out.RenewType = renew;
-	const provisional = v.object(cc.ProvisionalConfiguration, "consumptionConfiguration.provisionalConfiguration");
+	const provisional = v.object(
+		cc.ProvisionalConfiguration,
+		"consumptionConfiguration.provisionalConfiguration",
+	);
 	if (provisional) {
 		const ttl = v.integer(
 			provisional.MaxTimeToLiveInMinutes,
@@ -87,7 +105,11 @@ function readConsumption(v: Validator, value: unknown, config: Config): Consumpt
 	}
 	const borrow = v.object(cc.BorrowConfiguration, "consumptionConfiguration.borrowConfiguration");
 	if (borrow) {
-		const allow = v.boolean(borrow.AllowEarlyCheckIn, "consumptionConfiguration.borrowConfiguration.allowEarlyCheckIn", true);
+		const allow = v.boolean(
+			borrow.AllowEarlyCheckIn,
+			"consumptionConfiguration.borrowConfiguration.allowEarlyCheckIn",
+			true,
+		);
 		const ttl = v.integer(
 			borrow.MaxTimeToLiveInMinutes,
 			"consumptionConfiguration.borrowConfiguration.maxTimeToLiveInMinutes",
@@ -115,7 +137,11 @@ function readMetadata(v: Validator, value: unknown): Metadata[] | undefined {
 	return out;
 }
 
-export function readLicenseBody(v: Validator, input: Record<string, unknown>, config: Config): LicenseBody {
+export function readLicenseBody(
+	v: Validator,
+	input: Record<string, unknown>,
+	config: Config,
+): LicenseBody {
 	const LicenseName = v.string(input.LicenseName, "licenseName", TEXT);
 	const ProductName = v.string(input.ProductName, "productName", TEXT);
 	const issuer = v.object(input.Issuer, "issuer", true);

@@ -11,7 +11,10 @@ type FilterName = (typeof FILTER_NAMES)[number];
 export const listLicenses: Operation = async ({ env, caller, input }) => {
 	const v = new Validator();
 	const arnList = v.list(input.LicenseArns, "licenseArns", { max: 100 });
-	const arns = arnList?.map((a, i) => v.string(a, `licenseArns.${i + 1}.member`, { required: true, min: 1, max: 2048 }) ?? "");
+	const arns = arnList?.map(
+		(a, i) =>
+			v.string(a, `licenseArns.${i + 1}.member`, { required: true, min: 1, max: 2048 }) ?? "",
+	);
 	const filters = new Map<FilterName, string[]>();
 	const filterList = v.list(input.Filters, "filters", { max: 10 });
 	filterList?.forEach((raw, i) => {
@@ -20,10 +23,14 @@ export const listLicenses: Operation = async ({ env, caller, input }) => {
 		if (!f) return;
 		const name = v.string(f.Name, `${path}.name`, { required: true });
 		const values = v.list(f.Values, `${path}.values`, { max: 100 }) ?? [];
-		const strings = values.map((x, j) => v.string(x, `${path}.values.${j + 1}.member`, { required: true, max: 2048 }) ?? "");
+		const strings = values.map(
+			(x, j) => v.string(x, `${path}.values.${j + 1}.member`, { required: true, max: 2048 }) ?? "",
+		);
 		if (name === undefined) return;
 		if (!(FILTER_NAMES as readonly string[]).includes(name)) {
-			v.add(`Filter name '${name.slice(0, 64)}' is not supported; use one of ${FILTER_NAMES.join(", ")}`);
+			v.add(
+				`Filter name '${name.slice(0, 64)}' is not supported; use one of ${FILTER_NAMES.join(", ")}`,
+			);
 			return;
 		}
 		filters.set(name as FilterName, [...(filters.get(name as FilterName) ?? []), ...strings]);
@@ -35,13 +42,20 @@ export const listLicenses: Operation = async ({ env, caller, input }) => {
 	// A NextToken is valid only for the same caller and the same query.
 	const scope = `licenses:${caller.accountId}:${await sha256Hex(JSON.stringify([arns ?? [], [...filters]]))}`;
 	const afterArn = nextToken === undefined ? null : await decodePageToken(nextToken, scope);
-	const query: LicenseQuery = { issuerAccount: caller.accountId, filters, afterArn, limit: limit + 1 };
+	const query: LicenseQuery = {
+		issuerAccount: caller.accountId,
+		filters,
+		afterArn,
+		limit: limit + 1,
+	};
 	if (arns) query.arns = arns;
 	const page = await queryIssuedLicenses(env.DB, query);
 	const Licenses = page.slice(0, limit);
 	const last = Licenses.at(-1);
 	return {
 		Licenses,
-		...(page.length > limit && last ? { NextToken: await encodePageToken(last.LicenseArn, scope) } : {}),
+		...(page.length > limit && last
+			? { NextToken: await encodePageToken(last.LicenseArn, scope) }
+			: {}),
 	};
 };

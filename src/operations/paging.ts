@@ -33,7 +33,9 @@ function fromB64url(text: string): Uint8Array {
 }
 
 async function mac(position: string, scope: string): Promise<Uint8Array> {
-	return new Uint8Array(await crypto.subtle.sign("HMAC", await key(), encoder.encode(`${scope}\n${position}`)));
+	return new Uint8Array(
+		await crypto.subtle.sign("HMAC", await key(), encoder.encode(`${scope}\n${position}`)),
+	);
 }
 
 export async function encodePageToken(position: string, scope: string): Promise<string> {
@@ -42,7 +44,10 @@ export async function encodePageToken(position: string, scope: string): Promise<
 
 /** The position a NextToken stands for, or ValidationException if it was not issued for this query. */
 export async function decodePageToken(token: string, scope: string): Promise<string> {
-	const invalid = new AwsError("ValidationException", "The NextToken is not valid for this request.");
+	const invalid = new AwsError(
+		"ValidationException",
+		"The NextToken is not valid for this request.",
+	);
 	const [body, sig] = token.split(".");
 	if (!body || !sig || token.split(".").length !== 2) throw invalid;
 	try {

@@ -1,11 +1,22 @@
 import { unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
-import { readClientToken, readLicenseArn, redirectIfForeign, sha256Hex, targetLicense } from "./common";
+import {
+	readClientToken,
+	readLicenseArn,
+	redirectIfForeign,
+	sha256Hex,
+	targetLicense,
+} from "./common";
 import { keyFingerprint, readLicenseBody, readStatus } from "./licenseInput";
 import { decodePageToken, encodePageToken, readMaxResults } from "./paging";
 import type { Operation } from "./types";
 
-const VERSION = { min: 1, max: 20, pattern: /^[1-9][0-9]*$/, patternText: "^[1-9][0-9]*$" } as const;
+const VERSION = {
+	min: 1,
+	max: 20,
+	pattern: /^[1-9][0-9]*$/,
+	patternText: "^[1-9][0-9]*$",
+} as const;
 
 export const createLicenseVersion: Operation = async ({ env, config, caller, input }) => {
 	const v = new Validator();
@@ -26,7 +37,10 @@ export const createLicenseVersion: Operation = async ({ env, config, caller, inp
 		...(sourceVersion !== undefined ? { sourceVersion } : {}),
 		changes: {
 			...body,
-			Issuer: { ...body.Issuer, KeyFingerprint: keyFingerprint(caller.accountId, body.Issuer.Name) },
+			Issuer: {
+				...body.Issuer,
+				KeyFingerprint: keyFingerprint(caller.accountId, body.Issuer.Name),
+			},
 			Status: Status as NonNullable<typeof Status>,
 		},
 	});
@@ -40,7 +54,10 @@ export const listLicenseVersions: Operation = async ({ env, config, caller, inpu
 	const nextToken = v.string(input.NextToken, "nextToken", { min: 1, max: 4096 });
 	v.done();
 	redirectIfForeign(config, arn);
-	const after = nextToken === undefined ? 0 : Number(await decodePageToken(nextToken, `versions:${caller.accountId}:${arn}`));
+	const after =
+		nextToken === undefined
+			? 0
+			: Number(await decodePageToken(nextToken, `versions:${caller.accountId}:${arn}`));
 	const { stub } = targetLicense(env, arn);
 	const page = unwrap(await stub.listVersions(caller, arn, after, limit + 1));
 	const Licenses = page.slice(0, limit);
@@ -56,7 +73,10 @@ export const listLicenseVersions: Operation = async ({ env, config, caller, inpu
 export const deleteLicense: Operation = async ({ env, config, caller, input }) => {
 	const v = new Validator();
 	const arn = readLicenseArn(v, input.LicenseArn) as string;
-	const sourceVersion = v.string(input.SourceVersion, "sourceVersion", { ...VERSION, required: true }) as string;
+	const sourceVersion = v.string(input.SourceVersion, "sourceVersion", {
+		...VERSION,
+		required: true,
+	}) as string;
 	v.done();
 	redirectIfForeign(config, arn);
 	const { stub } = targetLicense(env, arn);

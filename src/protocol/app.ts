@@ -3,8 +3,8 @@ import { authenticate } from "../auth/authenticate";
 import { clock } from "../clock";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { jwksAt } from "../signing/keys";
 import { operations } from "../operations/registry";
+import { jwksAt } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -92,9 +92,12 @@ export function buildApp(): Hono<AppEnv> {
 		const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
 		const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
 		if (!operation) {
-			throw new AwsError("UnknownOperationException", `Unknown operation ${JSON.stringify(target.slice(0, 128))}.`);
+			throw new AwsError(
+				"UnknownOperationException",
+				`Unknown operation ${JSON.stringify(target.slice(0, 128))}.`,
+			);
 		}
-		const principal = await authenticate(c.env, { request: c.req.raw, body });
+		const principal = await authenticate(c.env, c.req.raw, body, name);
 		const input = parseJsonObject(body);
 		const result = await operation({
 			env: c.env,
@@ -107,7 +110,10 @@ export function buildApp(): Hono<AppEnv> {
 	});
 
 	app.notFound((c) => {
-		throw new AwsError("UnknownOperationException", `No operation at ${c.req.method} ${new URL(c.req.url).pathname}.`);
+		throw new AwsError(
+			"UnknownOperationException",
+			`No operation at ${c.req.method} ${new URL(c.req.url).pathname}.`,
+		);
 	});
 
 	app.onError((err, c) => renderError(err, c.get("requestId") ?? crypto.randomUUID()));

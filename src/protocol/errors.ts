@@ -50,7 +50,11 @@ export interface WireError {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
-export function fail(type: ErrorType, message: string, extra?: Partial<WireError>): { ok: false; error: WireError } {
+export function fail(
+	type: ErrorType,
+	message: string,
+	extra?: Partial<WireError>,
+): { ok: false; error: WireError } {
 	return { ok: false, error: { type, message, ...extra } };
 }
 
@@ -62,7 +66,8 @@ export class AwsError extends Error {
 	constructor(wire: WireError);
 	constructor(type: ErrorType, message: string, extra?: Partial<WireError>);
 	constructor(a: ErrorType | WireError, message?: string, extra?: Partial<WireError>) {
-		const wire: WireError = typeof a === "string" ? { type: a, message: message ?? "", ...extra } : a;
+		const wire: WireError =
+			typeof a === "string" ? { type: a, message: message ?? "", ...extra } : a;
 		super(wire.message);
 		this.name = "AwsError";
 		this.type = wire.type;
@@ -88,7 +93,10 @@ export function renderError(err: unknown, requestId: string): Response {
 	if (err instanceof AwsError) {
 		error = err;
 	} else {
-		console.error(`request ${requestId} failed:`, err instanceof Error ? (err.stack ?? err.message) : err);
+		console.error(
+			`request ${requestId} failed:`,
+			err instanceof Error ? (err.stack ?? err.message) : err,
+		);
 		error = new AwsError("ServerInternalException", INTERNAL_MESSAGE);
 	}
 	const body: Record<string, unknown> = {

@@ -12,7 +12,9 @@ export class Validator {
 	private readonly errors: string[] = [];
 
 	fail(path: string, value: unknown, constraint: string): undefined {
-		this.errors.push(`Value ${show(value)} at '${path}' failed to satisfy constraint: Member must ${constraint}`);
+		this.errors.push(
+			`Value ${show(value)} at '${path}' failed to satisfy constraint: Member must ${constraint}`,
+		);
 		return undefined;
 	}
 
@@ -46,7 +48,13 @@ export class Validator {
 	string(
 		value: unknown,
 		path: string,
-		rules: { required?: boolean; min?: number; max?: number; pattern?: RegExp; patternText?: string } = {},
+		rules: {
+			required?: boolean;
+			min?: number;
+			max?: number;
+			pattern?: RegExp;
+			patternText?: string;
+		} = {},
 	): string | undefined {
 		if (!this.present(value, path, rules.required ?? false)) return undefined;
 		if (typeof value !== "string") return this.fail(path, value, "be of type string");
@@ -152,6 +160,9 @@ function clip(s: string): string {
 function show(value: unknown): string {
 	if (value === null || value === undefined) return "null";
 	if (typeof value === "string") return `'${clip(value)}'`;
-	if (Array.isArray(value)) return clip(`[${value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}]`);
+	if (Array.isArray(value))
+		return clip(
+			`[${value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}]`,
+		);
 	return clip(JSON.stringify(value) ?? String(value));
 }

@@ -91,7 +91,9 @@ export function statementsFor(db: D1Database, record: OutboxRecord): D1PreparedS
 		case "checkout-status":
 			return [
 				db
-					.prepare("UPDATE checkouts SET status = ?2, expires_at = ?3, returned_at = ?4 WHERE consumption_token = ?1")
+					.prepare(
+						"UPDATE checkouts SET status = ?2, expires_at = ?3, returned_at = ?4 WHERE consumption_token = ?1",
+					)
 					.bind(record.token, record.status, record.expiresAt, record.returnedAt),
 			];
 		case "audit":
@@ -153,4 +155,25 @@ export async function queryIssuedLicenses(db: D1Database, q: LicenseQuery): Prom
 		.bind(...params)
 		.all<{ doc: string }>();
 	return results.map((r) => JSON.parse(r.doc) as License);
+}
+
+export interface PrincipalRow {
+	accountId: string;
+	secretCiphertext: string;
+	allowedOperations: string;
+	rateTier: string;
+	status: string;
+}
+
+export async function findPrincipal(
+	db: D1Database,
+	accessKeyId: string,
+): Promise<PrincipalRow | null> {
+	return db
+		.prepare(
+			`SELECT account_id AS accountId, secret_ciphertext AS secretCiphertext, allowed_operations AS allowedOperations,
+				rate_tier AS rateTier, status FROM principals WHERE access_key_id = ?`,
+		)
+		.bind(accessKeyId)
+		.first<PrincipalRow>();
 }

@@ -36,15 +36,17 @@ function parseKeys(env: Env): ScheduledKey[] {
 			Object.keys(privates).map((kid) => ({ kid, activeFrom: "1970-01-01T00:00:00Z" }));
 	return schedule.map((raw) => {
 		const entry = raw as { kid?: unknown; activeFrom?: unknown; retiredAt?: unknown };
-		if (typeof entry.kid !== "string" || !entry.kid) throw new SigningConfigError("a SIGNING_KEYS entry has no kid");
+		if (typeof entry.kid !== "string" || !entry.kid)
+			throw new SigningConfigError("a SIGNING_KEYS entry has no kid");
 		const jwk = privates[entry.kid];
-		if (!jwk || jwk.kty !== "RSA" || !jwk.n || !jwk.d) {
+		if (jwk?.kty !== "RSA" || !jwk.n || !jwk.d) {
 			throw new SigningConfigError(`no private RSA JWK for kid ${entry.kid}`);
 		}
 		return {
 			kid: entry.kid,
 			activeFrom: parseTime(entry.activeFrom, `activeFrom of ${entry.kid}`),
-			retiredAt: entry.retiredAt == null ? null : parseTime(entry.retiredAt, `retiredAt of ${entry.kid}`),
+			retiredAt:
+				entry.retiredAt == null ? null : parseTime(entry.retiredAt, `retiredAt of ${entry.kid}`),
 			jwk,
 		};
 	});
@@ -72,7 +74,11 @@ export function signingKeyAt(keys: readonly ScheduledKey[], now: number): Schedu
 	return best;
 }
 
-export function publishedKeysAt(keys: readonly ScheduledKey[], now: number, maxTtlMs: number): ScheduledKey[] {
+export function publishedKeysAt(
+	keys: readonly ScheduledKey[],
+	now: number,
+	maxTtlMs: number,
+): ScheduledKey[] {
 	return keys.filter((k) => k.retiredAt === null || now < k.retiredAt + maxTtlMs);
 }
 
@@ -86,7 +92,14 @@ export interface PublicJwk {
 }
 
 export function publicJwk(key: ScheduledKey): PublicJwk {
-	return { kty: "RSA", n: key.jwk.n as string, e: key.jwk.e as string, kid: key.kid, alg: "PS384", use: "sig" };
+	return {
+		kty: "RSA",
+		n: key.jwk.n as string,
+		e: key.jwk.e as string,
+		kid: key.kid,
+		alg: "PS384",
+		use: "sig",
+	};
 }
 
 export function jwksAt(env: Env, maxTtlMs: number, now = clock.now()): { keys: PublicJwk[] } {

@@ -37,7 +37,11 @@ function encodedHeader(kid: string): string {
 }
 
 /** Compact JWS, RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt (RFC 7518 PS384). */
-export async function signBorrowToken(env: Env, claims: BorrowClaims, now: number): Promise<string> {
+export async function signBorrowToken(
+	env: Env,
+	claims: BorrowClaims,
+	now: number,
+): Promise<string> {
 	const key = signingKeyAt(scheduledKeys(env), now);
 	const cryptoKey = await importSigningKey(key);
 	const signingInput = `${encodedHeader(key.kid)}.${base64url(encoder.encode(JSON.stringify(claims)))}`;

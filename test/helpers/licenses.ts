@@ -8,7 +8,9 @@ export function uniqueToken(prefix = "t"): string {
 	return `${prefix}${Date.now().toString(36)}${counter}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export function licenseInput(overrides: Partial<CreateLicenseCommandInput> = {}): CreateLicenseCommandInput {
+export function licenseInput(
+	overrides: Partial<CreateLicenseCommandInput> = {},
+): CreateLicenseCommandInput {
 	return {
 		LicenseName: "Test license",
 		ProductName: "Test product",

@@ -1,0 +1,57 @@
+/**
+ * AES-256-GCM for principal secrets at rest. Runs on WebCrypto alone so the Worker
+ * and the `principal` command (Node) share it. Format: base64(iv ‖ ciphertext+tag);
+ * the access key id is the associated data, so a ciphertext moved to another key
+ * id does not decrypt.
+ */
+const encoder = new TextEncoder();
+
+function toBase64(bytes: Uint8Array): string {
+	let s = "";
+	for (const b of bytes) s += String.fromCharCode(b);
+	return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+	return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+export function importBoxKey(base64Key: string): Promise<CryptoKey> {
+	const raw = fromBase64(base64Key);
+	if (raw.byteLength !== 32)
+		throw new Error("PRINCIPAL_SECRET_KEY must be 32 bytes, base64-encoded");
+	return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+export async function sealSecret(
+	key: CryptoKey,
+	accessKeyId: string,
+	secret: string,
+): Promise<string> {
+	const iv = crypto.getRandomValues(new Uint8Array(12));
+	const sealed = new Uint8Array(
+		await crypto.subtle.encrypt(
+			{ name: "AES-GCM", iv, additionalData: encoder.encode(accessKeyId) },
+			key,
+			encoder.encode(secret),
+		),
+	);
+	const out = new Uint8Array(iv.byteLength + sealed.byteLength);
+	out.set(iv);
+	out.set(sealed, iv.byteLength);
+	return toBase64(out);
+}
+
+export async function openSecret(
+	key: CryptoKey,
+	accessKeyId: string,
+	ciphertext: string,
+): Promise<string> {
+	const bytes = fromBase64(ciphertext);
+	const plain = await crypto.subtle.decrypt(
+		{ name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(accessKeyId) },
+		key,
+		bytes.subarray(12),
+	);
+	return new TextDecoder().decode(plain);
+}
