@@ -2,12 +2,13 @@ import { DurableObject } from "cloudflare:workers";
 import { clock, floorToSecond, isoSeconds } from "../clock";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { fail, type Result, type WireError } from "../protocol/errors";
+import { fail, type Result } from "../protocol/errors";
 import { statementsFor } from "../records/d1";
 import type { OutboxRecord } from "../records/outbox";
 import { signBorrowToken } from "../signing/token";
 import { mintConsumptionToken } from "./ids";
 import type { Caller, Lease, License, LicenseStatus, Metadata } from "./model";
+import { FixedWindowLimiter } from "./rateLimit";
 import { auditRecord, borrowStatusRecord, expiryAuditRecord, licenseRecord } from "./records";
 import {
 	borrowExpiration,
@@ -86,12 +87,13 @@ export class LicenseObject extends DurableObject<Env> {
 	private readonly inflight = new Map<string, Promise<unknown>>();
 	private drainChain: Promise<void> = Promise.resolve();
 	private alarmAt: number | null = null;
-	private rateWindowStart = 0;
-	private rateCount = 0;
+	private readonly limiter: FixedWindowLimiter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.store = new LicenseStore(ctx.storage.sql);
+		const { licenseRateLimit, licenseRateWindowMs } = loadConfig(env);
+		this.limiter = new FixedWindowLimiter(licenseRateLimit, licenseRateWindowMs);
 		if (this.store.exists()) {
 			this.store.createSchema();
 			this.reload();
@@ -202,8 +204,16 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!license.ok) return license;
 		const refusal = borrowRefusal(license.value, now);
 		if (refusal) return { ok: false, error: refusal };
-		const limited = this.rateLimit(now);
-		if (limited) return limited;
+		const retryAfter = this.limiter.take(now);
+		if (retryAfter !== null) {
+			return fail(
+				"RateLimitExceededException",
+				"Too many checkouts of this license; try again shortly.",
+				{
+					retryAfter,
+				},
+			);
+		}
 		const usage = this.store.usage();
 		const plan = planLeases(
 			license.value,
@@ -580,30 +590,6 @@ export class LicenseObject extends DurableObject<Env> {
 			return fail("AccessDeniedException", "Access to this license is denied.");
 		}
 		return { ok: true, value: this.current };
-	}
-
-	/** SPEC §4 step 7: a strict fixed-window limit on the injected clock. */
-	private rateLimit(now: number): { ok: false; error: WireError } | null {
-		const { licenseRateLimit, licenseRateWindowMs } = loadConfig(this.env);
-		if (now - this.rateWindowStart >= licenseRateWindowMs) {
-			this.rateWindowStart = now;
-			this.rateCount = 0;
-		}
-		if (this.rateCount >= licenseRateLimit) {
-			const retryAfter = Math.max(
-				1,
-				Math.ceil((this.rateWindowStart + licenseRateWindowMs - now) / 1000),
-			);
-			return fail(
-				"RateLimitExceededException",
-				"Too many checkouts of this license; try again shortly.",
-				{
-					retryAfter,
-				},
-			);
-		}
-		this.rateCount++;
-		return null;
 	}
 
 	private enqueue(record: OutboxRecord, now: number): void {

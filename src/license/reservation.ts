@@ -96,7 +96,15 @@ export function planLeases(
 	for (const lease of leases) {
 		if (lease.quantity === 0) continue;
 		const have = license.Entitlements.find((e) => e.Name === lease.name);
-		if (!have || have.Overage) continue;
+		if (!have) continue;
+		// Usage is kept exactly as a double: even with Overage, a total past 2^53-1 is refused.
+		if (lease.quantity > Number.MAX_SAFE_INTEGER - inUse(lease.name)) {
+			return fail(
+				"NoEntitlementsAllowedException",
+				`Entitlement '${lease.name}' cannot be borrowed further: its total would exceed ${Number.MAX_SAFE_INTEGER}.`,
+			);
+		}
+		if (have.Overage) continue;
 		const available = Math.max(0, (have.MaxCount ?? 0) - inUse(lease.name));
 		if (lease.quantity > available) {
 			return fail(

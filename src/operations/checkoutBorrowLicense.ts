@@ -92,7 +92,7 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 	if (method !== "JWT_PS384") {
 		throw new AwsError(
 			"UnsupportedDigitalSignatureMethodException",
-			`Digital signature method '${method}' is not supported; use JWT_PS384.`,
+			`Digital signature method '${String(method).slice(0, 64)}' is not supported; use JWT_PS384.`,
 		);
 	}
 	return {

@@ -67,3 +67,16 @@ export async function sha256Hex(text: string): Promise<string> {
 	for (const b of new Uint8Array(digest)) out += b.toString(16).padStart(2, "0");
 	return out;
 }
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+	return JSON.stringify(value, (_key, v: unknown) =>
+		v && typeof v === "object" && !Array.isArray(v)
+			? Object.fromEntries(
+					Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+						a < b ? -1 : a > b ? 1 : 0,
+					),
+				)
+			: v,
+	);
+}

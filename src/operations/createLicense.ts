@@ -4,7 +4,7 @@ import type { License } from "../license/model";
 import { beneficiaryAccountOf } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
-import { readClientToken, sha256Hex } from "./common";
+import { canonicalJson, readClientToken, sha256Hex } from "./common";
 import { keyFingerprint, readLicenseBody } from "./licenseInput";
 import type { Operation } from "./types";
 
@@ -51,11 +51,12 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		CreateTime: isoSeconds(clock.now()),
 		Version: "1",
 	};
-	// The request a ClientToken stands for: everything the caller sent but the token and tags.
-	const { ClientToken: _token, Tags: _tags, ...request } = input;
+	// The request a ClientToken stands for: the validated members in a fixed order, so
+	// member order and unknown members (which AWS ignores) do not make a retry differ.
+	const request = [body, license.ProductSKU, license.Beneficiary];
 	const result = await licenseStub(env, licenseId).createLicense({
 		caller,
-		requestHash: await sha256Hex(JSON.stringify(request)),
+		requestHash: await sha256Hex(canonicalJson(request)),
 		license,
 		licenseId,
 		beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),

@@ -25,6 +25,19 @@ export interface LicenseBody {
 
 const TEXT = { required: true, min: 1, max: 1024 } as const;
 
+const ISO_DATE_TIME =
+	/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+function sameCalendarDate(m: RegExpExecArray): boolean {
+	const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+	const probe = new Date(Date.UTC(year, month - 1, day));
+	return (
+		probe.getUTCFullYear() === year &&
+		probe.getUTCMonth() === month - 1 &&
+		probe.getUTCDate() === day
+	);
+}
+
 function readDate(
 	v: Validator,
 	value: unknown,
@@ -33,9 +46,12 @@ function readDate(
 ): string | undefined {
 	const s = v.string(value, path, { required, min: 1, max: 50 });
 	if (s === undefined) return undefined;
+	const m = ISO_DATE_TIME.exec(s);
 	const ms = Date.parse(s);
-	if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(s))
+	// Date.parse rolls 2021-02-30 over to March: the calendar date must survive the round trip.
+	if (!m || Number.isNaN(ms) || !sameCalendarDate(m)) {
 		return v.fail(path, s, "be an ISO-8601 date-time");
+	}
 	// Stored and returned as UTC with Z.
 	return isoSeconds(ms);
 }
@@ -58,7 +74,7 @@ function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefin
 		const Overage = v.boolean(e.Overage, `${path}.overage`);
 		const AllowCheckIn = v.boolean(e.AllowCheckIn, `${path}.allowCheckIn`);
 		if (Name === undefined || Unit === undefined) return;
-		if (Unit !== "None" && MaxCount === undefined && Overage !== true) {
+		if (Unit !== "None" && e.MaxCount === undefined && Overage !== true) {
 			v.add(
 				`Entitlement '${Name}' is counted in ${Unit}: it needs MaxCount unless Overage is true`,
 			);

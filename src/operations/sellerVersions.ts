@@ -1,6 +1,7 @@
 import { unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
 import {
+	canonicalJson,
 	readClientToken,
 	readLicenseArn,
 	redirectIfForeign,
@@ -28,12 +29,11 @@ export const createLicenseVersion: Operation = async ({ env, config, caller, inp
 	v.done();
 	redirectIfForeign(config, arn);
 	const { stub } = targetLicense(env, arn);
-	const { ClientToken: _token, ...request } = input;
 	const result = await stub.createVersion({
 		caller,
 		arn,
 		clientToken,
-		requestHash: await sha256Hex(JSON.stringify(request)),
+		requestHash: await sha256Hex(canonicalJson([arn, body, Status, sourceVersion ?? null])),
 		...(sourceVersion !== undefined ? { sourceVersion } : {}),
 		changes: {
 			...body,

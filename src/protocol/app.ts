@@ -4,7 +4,7 @@ import { clock } from "../clock";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { operations } from "../operations/registry";
-import { jwksAt } from "../signing/keys";
+import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -80,6 +80,20 @@ export function buildApp(): Hono<AppEnv> {
 	app.get("/.well-known/jwks.json", (c) => {
 		const config = loadConfig(c.env);
 		return c.json(jwksAt(c.env, config.maxTtlMinutes * 60_000), 200, {
+			"Cache-Control": "public, max-age=300",
+		});
+	});
+
+	app.get("/keys/:file", async (c) => {
+		const file = c.req.param("file");
+		const kid = file.endsWith(".pem") ? file.slice(0, -4) : null;
+		const maxTtlMs = loadConfig(c.env).maxTtlMinutes * 60_000;
+		const key = publishedKeysAt(scheduledKeys(c.env), clock.now(), maxTtlMs).find(
+			(k) => k.kid === kid,
+		);
+		if (!key) return c.text("No published key with that id.\n", 404);
+		return c.body(await publicPem(key), 200, {
+			"Content-Type": "application/x-pem-file",
 			"Cache-Control": "public, max-age=300",
 		});
 	});

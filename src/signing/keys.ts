@@ -126,3 +126,20 @@ export function importSigningKey(key: ScheduledKey): Promise<CryptoKey> {
 	}
 	return pending;
 }
+
+/** SubjectPublicKeyInfo PEM of a published key, for verifiers that take PEM (e.g. AWS's Python sample). */
+export async function publicPem(key: ScheduledKey): Promise<string> {
+	const { kty, n, e } = key.jwk;
+	const imported = await crypto.subtle.importKey(
+		"jwk",
+		{ kty, n, e, alg: "PS384", ext: true },
+		{ name: "RSA-PSS", hash: "SHA-384" },
+		true,
+		["verify"],
+	);
+	const der = new Uint8Array((await crypto.subtle.exportKey("spki", imported)) as ArrayBuffer);
+	let binary = "";
+	for (const b of der) binary += String.fromCharCode(b);
+	const lines = btoa(binary).match(/.{1,64}/g) ?? [];
+	return `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----\n`;
+}

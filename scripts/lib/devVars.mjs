@@ -1,0 +1,48 @@
+// Reads and extends .dev.vars (dotenv format, git-ignored): the local Worker's secrets.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+export const DEV_VARS = ".dev.vars";
+
+export function readDevVars(path = DEV_VARS) {
+	const vars = {};
+	if (!existsSync(path)) return vars;
+	for (const line of readFileSync(path, "utf8").split("\n")) {
+		const m = /^([A-Z0-9_]+)\s*=\s*(.*)$/.exec(line.trim());
+		if (!m) continue;
+		let value = m[2];
+		if (value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+		vars[m[1]] = value;
+	}
+	return vars;
+}
+
+function quote(value) {
+	return `'${value}'`;
+}
+
+/** Makes sure a dev signing key and the secret-box key exist; keeps whatever is already there. */
+export function ensureDevVars(path = DEV_VARS) {
+	const vars = readDevVars(path);
+	const added = [];
+	if (!vars.SIGNING_PRIVATE_KEYS) {
+		const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 3072 });
+		const kid = `dev-${new Date().toISOString().slice(0, 10)}`;
+		vars.SIGNING_PRIVATE_KEYS = JSON.stringify({ [kid]: privateKey.export({ format: "jwk" }) });
+		vars.SIGNING_KEYS = JSON.stringify([{ kid, activeFrom: "2020-01-01T00:00:00Z" }]);
+		added.push(`a dev signing key (${kid}, RSA-3072)`);
+	}
+	if (!vars.PRINCIPAL_SECRET_KEY) {
+		vars.PRINCIPAL_SECRET_KEY = randomBytes(32).toString("base64");
+		added.push("a principal secret-box key");
+	}
+	if (added.length > 0) {
+		const body = Object.entries(vars)
+			.map(([k, v]) => `${k}=${quote(v)}`)
+			.join("\n");
+		writeFileSync(path, `# Local secrets for wrangler dev. Never commit.\n${body}\n`, {
+			mode: 0o600,
+		});
+	}
+	return { vars, added };
+}

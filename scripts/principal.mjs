@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// npm run principal -- create --account 123456789012 [--ops CheckoutBorrowLicense,CheckInLicense | --ops '*'] [--bulk] [--remote]
+// npm run principal -- list [--remote]
+// npm run principal -- revoke --access-key AKIA... [--remote]
+//
+// Local (default) uses .dev.vars' PRINCIPAL_SECRET_KEY and the local D1; --remote uses
+// the PRINCIPAL_SECRET_KEY environment variable (the same value as the Worker secret)
+// and the deployed D1. A new secret is printed once and stored only sealed.
+import { parseArgs } from "node:util";
+import { readDevVars } from "./lib/devVars.mjs";
+import { d1, newAccessKeyId, newSecret, principalInsertSql } from "./lib/principals.mjs";
+
+const OPERATIONS = [
+	"CheckoutBorrowLicense",
+	"CheckInLicense",
+	"ExtendLicenseConsumption",
+	"CreateLicense",
+	"GetLicense",
+	"ListLicenses",
+	"CreateLicenseVersion",
+	"ListLicenseVersions",
+	"DeleteLicense",
+	"GetLicenseUsage",
+];
+
+function usage(message) {
+	if (message) console.error(message);
+	console.error(
+		"usage: npm run principal -- create --account <12 digits> [--ops a,b|*] [--bulk] [--remote]\n" +
+			"       npm run principal -- list [--remote]\n" +
+			"       npm run principal -- revoke --access-key <id> [--remote]",
+	);
+	process.exit(2);
+}
+
+const { positionals, values } = parseArgs({
+	allowPositionals: true,
+	options: {
+		account: { type: "string" },
+		ops: { type: "string", default: "*" },
+		bulk: { type: "boolean", default: false },
+		remote: { type: "boolean", default: false },
+		"access-key": { type: "string" },
+	},
+});
+const remote = values.remote;
+const command = positionals[0];
+
+if (command === "create") {
+	if (!/^\d{12}$/.test(values.account ?? "")) usage("--account must be a 12-digit account id");
+	const operations = values.ops === "*" ? ["*"] : values.ops.split(",").map((s) => s.trim());
+	const unknown = operations.filter((op) => op !== "*" && !OPERATIONS.includes(op));
+	if (unknown.length > 0) usage(`unknown operation(s): ${unknown.join(", ")}`);
+	const boxKey = remote ? process.env.PRINCIPAL_SECRET_KEY : readDevVars().PRINCIPAL_SECRET_KEY;
+	if (!boxKey)
+		usage(
+			remote
+				? "set PRINCIPAL_SECRET_KEY in the environment"
+				: "run npm start once to create .dev.vars",
+		);
+	const accessKeyId = newAccessKeyId();
+	const secret = newSecret();
+	d1(
+		await principalInsertSql({
+			accessKeyId,
+			accountId: values.account,
+			secret,
+			operations,
+			rateTier: values.bulk ? "bulk" : "standard",
+			boxKey,
+		}),
+		{ remote },
+	);
+	console.log(`Access key id:     ${accessKeyId}`);
+	console.log(`Secret access key: ${secret}   (shown once; it is stored only encrypted)`);
+	console.log(`Account:           ${values.account}`);
+	console.log(`Operations:        ${operations.join(", ")}`);
+} else if (command === "list") {
+	const [result] = d1(
+		"SELECT access_key_id, account_id, allowed_operations, rate_tier, status, created_at, revoked_at FROM principals ORDER BY created_at",
+		{ remote, json: true },
+	);
+	console.table(result?.results ?? []);
+} else if (command === "revoke") {
+	const id = values["access-key"] ?? "";
+	if (!/^[A-Z0-9]{16,128}$/.test(id)) usage("--access-key must be an access key id");
+	d1(
+		`UPDATE principals SET status = 'REVOKED', revoked_at = '${new Date().toISOString()}' WHERE access_key_id = '${id}'`,
+		{ remote },
+	);
+	console.log(
+		`Revoked ${id}. Workers stop accepting it within 60 seconds (their principal cache).`,
+	);
+} else {
+	usage();
+}
