@@ -3,65 +3,21 @@ import { clock, floorToSecond, isoSeconds } from "../clock";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { fail, type Result } from "../protocol/errors";
-import { statementsFor } from "../records/d1";
 import type { OutboxRecord } from "../records/outbox";
-import { signBorrowToken } from "../signing/token";
+import { consumableLicense, isDeleted, issuedLicense, visibleLicense } from "./access";
+import { signedCheckoutReply } from "./checkoutReply";
+import type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 import { mintConsumptionToken } from "./ids";
-import type { Caller, Lease, License, LicenseStatus, Metadata } from "./model";
+import type { Caller, Lease, License, LicenseStatus } from "./model";
+import { OutboxDrainer } from "./outboxDrain";
 import { FixedWindowLimiter } from "./rateLimit";
 import { auditRecord, borrowStatusRecord, expiryAuditRecord, licenseRecord } from "./records";
-import {
-	borrowExpiration,
-	borrowRefusal,
-	checkInRefusal,
-	mayConsume,
-	planLeases,
-	type RequestedEntitlement,
-} from "./reservation";
+import { borrowExpiration, borrowRefusal, checkInRefusal, planLeases } from "./reservation";
 import { type BorrowRow, type LicenseHeader, LicenseStore } from "./storage";
 
-export interface CheckoutCommand {
-	caller: Caller;
-	licenseArn: string;
-	clientToken: string;
-	/** SHA-256 of the canonical request: same token + same hash = replay. */
-	requestHash: string;
-	entitlements: RequestedEntitlement[];
-	nodeId?: string;
-	checkoutMetadata?: Metadata[];
-}
-
-export interface CreateVersionCommand {
-	caller: Caller;
-	arn: string;
-	clientToken: string;
-	requestHash: string;
-	sourceVersion?: string;
-	/** The new version's members; the object adds what cannot change and the version number. */
-	changes: Pick<
-		License,
-		| "LicenseName"
-		| "ProductName"
-		| "Issuer"
-		| "HomeRegion"
-		| "Validity"
-		| "Entitlements"
-		| "ConsumptionConfiguration"
-		| "LicenseMetadata"
-	> & { Status: LicenseStatus };
-}
-
-export interface CreateLicenseCommand {
-	caller: Caller;
-	requestHash: string;
-	license: License;
-	licenseId: string;
-	beneficiaryAccount: string | null;
-}
+export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 
 const DAY_MS = 86_400_000;
-const OUTBOX_BATCH = 200;
-const OUTBOX_MAX_BACKOFF_MS = 300_000;
 const EXPIRY_BATCH = 500;
 
 /**
@@ -85,13 +41,14 @@ export class LicenseObject extends DurableObject<Env> {
 	private readonly pending = new Map<string, number>();
 	private pendingBorrows = 0;
 	private readonly inflight = new Map<string, Promise<unknown>>();
-	private drainChain: Promise<void> = Promise.resolve();
+	private readonly drainer: OutboxDrainer;
 	private alarmAt: number | null = null;
 	private readonly limiter: FixedWindowLimiter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.store = new LicenseStore(ctx.storage.sql);
+		this.drainer = new OutboxDrainer(this.store, env.DB, () => this.scheduleAlarm());
 		const { licenseRateLimit, licenseRateWindowMs } = loadConfig(env);
 		this.limiter = new FixedWindowLimiter(licenseRateLimit, licenseRateWindowMs);
 		if (this.store.exists()) {
@@ -251,35 +208,15 @@ export class LicenseObject extends DurableObject<Env> {
 		const issuedAt = floorToSecond(now);
 		const expiresAt = floorToSecond(borrowExpiration(license, now));
 		const token = mintConsumptionToken(this.header?.licenseId ?? "");
-		const entitlementsAllowed = leases.map((l) => ({ Name: l.name, Unit: l.unit, Value: l.value }));
-		const checkoutMetadata: Record<string, string> = Object.create(null);
-		for (const m of cmd.checkoutMetadata ?? []) checkoutMetadata[m.Name] = m.Value;
-		const signedToken = await signBorrowToken(
-			this.env,
-			{
-				licenseArn: license.LicenseArn,
-				licenseConsumptionToken: token,
-				entitlementsAllowed: leases.map((l) => ({ name: l.name, value: l.value, unit: l.unit })),
-				nodeId: cmd.nodeId,
-				issuedAt: isoSeconds(issuedAt),
-				expiration: isoSeconds(expiresAt),
-				checkoutMetadata,
-				iss: loadConfig(this.env).issuerId,
-				sub: license.LicenseArn,
-				exp: expiresAt / 1000,
-				jti: token,
-			},
+		const { response, entitlementsAllowed } = await signedCheckoutReply(this.env, {
+			license,
+			leases,
+			token,
+			issuedAt,
+			expiresAt,
 			now,
-		);
-		const response = JSON.stringify({
-			LicenseArn: license.LicenseArn,
-			LicenseConsumptionToken: token,
-			EntitlementsAllowed: entitlementsAllowed,
-			NodeId: cmd.nodeId,
-			SignedToken: signedToken,
-			IssuedAt: isoSeconds(issuedAt),
-			Expiration: isoSeconds(expiresAt),
-			CheckoutMetadata: cmd.checkoutMetadata,
+			...(cmd.nodeId !== undefined ? { nodeId: cmd.nodeId } : {}),
+			...(cmd.checkoutMetadata !== undefined ? { checkoutMetadata: cmd.checkoutMetadata } : {}),
 		});
 		this.ctx.storage.transactionSync(() => {
 			// Re-check what the await could have changed: the capacity was held in
@@ -317,7 +254,7 @@ export class LicenseObject extends DurableObject<Env> {
 					accessKeyId: cmd.caller.accessKeyId,
 					clientToken: cmd.clientToken,
 					nodeId: cmd.nodeId ?? null,
-					entitlements: JSON.stringify(entitlementsAllowed),
+					entitlements: entitlementsAllowed,
 					issuedAt: isoSeconds(issuedAt),
 					expiresAt: isoSeconds(expiresAt),
 					requestId: cmd.caller.requestId,
@@ -422,7 +359,7 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!header || !this.current || !borrow || borrow.accountId !== caller.accountId) {
 			return fail("ResourceNotFoundException", "License consumption token not found.");
 		}
-		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
+		if (isDeleted(header)) {
 			return fail(
 				"ResourceNotFoundException",
 				"License consumption token not found: its license was deleted.",
@@ -448,7 +385,7 @@ export class LicenseObject extends DurableObject<Env> {
 			}
 			return { ok: true, value: stored.response };
 		}
-		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
+		if (isDeleted(header)) {
 			return fail("ConflictException", "License is DELETED; it can no longer change.");
 		}
 		if (cmd.sourceVersion !== undefined && cmd.sourceVersion !== license.Version) {
@@ -553,43 +490,18 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	/** Seller operations: only the issuer may change a license. */
-	private issued(caller: Caller, arn: string): Result<{ header: LicenseHeader; license: License }> {
-		const header = this.header;
-		if (!header || !this.current || header.arn !== arn) {
-			return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
-		}
-		if (header.issuerAccount !== caller.accountId) {
-			return fail("AccessDeniedException", "Only the issuer account can change this license.");
-		}
-		return { ok: true, value: { header, license: this.current } };
-	}
-
 	// ---- helpers --------------------------------------------------------------
 
-	/** GetLicense / GetLicenseUsage: the issuer and the beneficiary see a license, even a deleted one. */
 	private visible(caller: Caller, arn: string): Result<License> {
-		if (!this.header || !this.current || this.header.arn !== arn) {
-			return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
-		}
-		if (!mayConsume(this.header.issuerAccount, this.header.beneficiaryAccount, caller.accountId)) {
-			return fail("AccessDeniedException", "Access to this license is denied.");
-		}
-		return { ok: true, value: this.current };
+		return visibleLicense(this.header, this.current, caller, arn);
 	}
 
-	/** Consumption operations: as `visible`, but a deleted license no longer exists. */
 	private consumable(caller: Caller, arn: string): Result<License> {
-		const header = this.header;
-		if (!header || !this.current || header.arn !== arn) {
-			return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
-		}
-		if (header.status === "DELETED" || header.status === "PENDING_DELETE") {
-			return fail("ResourceNotFoundException", `License ${arn} does not exist: it was deleted.`);
-		}
-		if (!mayConsume(header.issuerAccount, header.beneficiaryAccount, caller.accountId)) {
-			return fail("AccessDeniedException", "Access to this license is denied.");
-		}
-		return { ok: true, value: this.current };
+		return consumableLicense(this.header, this.current, caller, arn);
+	}
+
+	private issued(caller: Caller, arn: string): Result<{ header: LicenseHeader; license: License }> {
+		return issuedLicense(this.header, this.current, caller, arn);
 	}
 
 	private enqueue(record: OutboxRecord, now: number): void {
@@ -651,37 +563,9 @@ export class LicenseObject extends DurableObject<Env> {
 		);
 	}
 
-	/**
-	 * Sends due outbox rows to D1, oldest first, in batches. A row is deleted only
-	 * after D1 accepted its batch; a failure keeps the rows and defers them with a
-	 * capped backoff. Drains never overlap.
-	 */
+	/** Sends due outbox rows to D1 (see OutboxDrainer); seller operations await it. */
 	drainOutbox(): Promise<void> {
-		const next = this.drainChain.then(() => this.drainOnce());
-		this.drainChain = next.catch(() => undefined);
-		return next;
-	}
-
-	private async drainOnce(): Promise<void> {
-		for (;;) {
-			const rows = this.store.dueOutbox(clock.now(), OUTBOX_BATCH);
-			if (rows.length === 0) return;
-			const ids = rows.map((r) => r.id);
-			try {
-				await this.env.DB.batch(rows.flatMap((r) => statementsFor(this.env.DB, r.record)));
-			} catch (err) {
-				const attempts = Math.max(...rows.map((r) => r.attempts));
-				const backoff = Math.min(OUTBOX_MAX_BACKOFF_MS, 1000 * 2 ** attempts);
-				this.store.deferOutbox(ids, clock.now() + backoff);
-				console.error(
-					`outbox: D1 write of ${rows.length} rows failed (attempt ${attempts + 1}), retrying in ${backoff} ms:`,
-					err instanceof Error ? err.message : String(err),
-				);
-				this.scheduleAlarm();
-				return;
-			}
-			this.store.deleteOutbox(ids);
-		}
+		return this.drainer.drain();
 	}
 
 	/** The one alarm: the earliest of the next expiry, outbox retry and ClientToken purge. */

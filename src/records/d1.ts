@@ -137,13 +137,14 @@ export async function queryIssuedLicenses(db: D1Database, q: LicenseQuery): Prom
 	const where = ["issuer_account = ?"];
 	const params: (string | number)[] = [q.issuerAccount];
 	if (q.arns && q.arns.length > 0) {
-		where.push(`license_arn IN (${q.arns.map(() => "?").join(", ")})`);
-		params.push(...q.arns);
+		// One JSON parameter per list: D1 binds at most 100 parameters per statement.
+		where.push("license_arn IN (SELECT value FROM json_each(?))");
+		params.push(JSON.stringify(q.arns));
 	}
 	for (const [name, values] of q.filters) {
 		if (values.length === 0) continue;
-		where.push(`${FILTER_COLUMNS[name]} IN (${values.map(() => "?").join(", ")})`);
-		params.push(...values);
+		where.push(`${FILTER_COLUMNS[name]} IN (SELECT value FROM json_each(?))`);
+		params.push(JSON.stringify(values));
 	}
 	if (q.afterArn !== null) {
 		where.push("license_arn > ?");

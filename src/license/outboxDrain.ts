@@ -1,0 +1,50 @@
+import { clock } from "../clock";
+import { statementsFor } from "../records/d1";
+import type { LicenseStore } from "./storage";
+
+const OUTBOX_BATCH = 200;
+const OUTBOX_MAX_BACKOFF_MS = 300_000;
+
+/**
+ * Sends a license object's due outbox rows to D1, oldest first, in batches. A row
+ * is deleted only after D1 accepted its batch (D1 writes are idempotent, so a batch
+ * D1 committed but did not acknowledge is harmless to re-send); a failure keeps the
+ * rows and defers them with a capped exponential backoff. Drains never overlap.
+ */
+export class OutboxDrainer {
+	private chain: Promise<void> = Promise.resolve();
+
+	constructor(
+		private readonly store: LicenseStore,
+		private readonly db: D1Database,
+		private readonly onDeferred: () => void,
+	) {}
+
+	drain(): Promise<void> {
+		const next = this.chain.then(() => this.drainOnce());
+		this.chain = next.catch(() => undefined);
+		return next;
+	}
+
+	private async drainOnce(): Promise<void> {
+		for (;;) {
+			const rows = this.store.dueOutbox(clock.now(), OUTBOX_BATCH);
+			if (rows.length === 0) return;
+			const ids = rows.map((r) => r.id);
+			try {
+				await this.db.batch(rows.flatMap((r) => statementsFor(this.db, r.record)));
+			} catch (err) {
+				const attempts = Math.max(...rows.map((r) => r.attempts));
+				const backoff = Math.min(OUTBOX_MAX_BACKOFF_MS, 1000 * 2 ** attempts);
+				this.store.deferOutbox(ids, clock.now() + backoff);
+				console.error(
+					`outbox: D1 write of ${rows.length} rows failed (attempt ${attempts + 1}), retrying in ${backoff} ms:`,
+					err instanceof Error ? err.message : String(err),
+				);
+				this.onDeferred();
+				return;
+			}
+			this.store.deleteOutbox(ids);
+		}
+	}
+}
