@@ -41,9 +41,12 @@ const { positionals, values } = parseArgs({
 		bulk: { type: "boolean", default: false },
 		remote: { type: "boolean", default: false },
 		"access-key": { type: "string" },
+		"persist-to": { type: "string" },
+		"dev-vars": { type: "string", default: ".dev.vars" },
 	},
 });
 const remote = values.remote;
+const target = { remote, persistTo: values["persist-to"] };
 const command = positionals[0];
 
 if (command === "create") {
@@ -51,7 +54,9 @@ if (command === "create") {
 	const operations = values.ops === "*" ? ["*"] : values.ops.split(",").map((s) => s.trim());
 	const unknown = operations.filter((op) => op !== "*" && !OPERATIONS.includes(op));
 	if (unknown.length > 0) usage(`unknown operation(s): ${unknown.join(", ")}`);
-	const boxKey = remote ? process.env.PRINCIPAL_SECRET_KEY : readDevVars().PRINCIPAL_SECRET_KEY;
+	const boxKey = remote
+		? process.env.PRINCIPAL_SECRET_KEY
+		: readDevVars(values["dev-vars"]).PRINCIPAL_SECRET_KEY;
 	if (!boxKey)
 		usage(
 			remote
@@ -69,7 +74,7 @@ if (command === "create") {
 			rateTier: values.bulk ? "bulk" : "standard",
 			boxKey,
 		}),
-		{ remote },
+		target,
 	);
 	console.log(`Access key id:     ${accessKeyId}`);
 	console.log(`Secret access key: ${secret}   (shown once; it is stored only encrypted)`);
@@ -78,7 +83,7 @@ if (command === "create") {
 } else if (command === "list") {
 	const [result] = d1(
 		"SELECT access_key_id, account_id, allowed_operations, rate_tier, status, created_at, revoked_at FROM principals ORDER BY created_at",
-		{ remote, json: true },
+		{ ...target, json: true },
 	);
 	console.table(result?.results ?? []);
 } else if (command === "revoke") {
@@ -86,7 +91,7 @@ if (command === "create") {
 	if (!/^[A-Z0-9]{16,128}$/.test(id)) usage("--access-key must be an access key id");
 	d1(
 		`UPDATE principals SET status = 'REVOKED', revoked_at = '${new Date().toISOString()}' WHERE access_key_id = '${id}'`,
-		{ remote },
+		target,
 	);
 	console.log(
 		`Revoked ${id}. Workers stop accepting it within 60 seconds (their principal cache).`,

@@ -20,7 +20,8 @@ function sqlString(value) {
 	return `'${String(value).replace(/'/g, "''")}'`;
 }
 
-export function d1(sql, { remote = false, json = false } = {}) {
+/** Runs SQL on the D1 database through wrangler: local by default, `persistTo` for another local state dir. */
+export function d1(sql, { remote = false, json = false, persistTo } = {}) {
 	const args = [
 		"wrangler",
 		"d1",
@@ -30,6 +31,7 @@ export function d1(sql, { remote = false, json = false } = {}) {
 		"--command",
 		sql,
 	];
+	if (persistTo && !remote) args.push("--persist-to", persistTo);
 	if (json) args.push("--json");
 	const out = execFileSync("npx", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 	return json ? JSON.parse(out) : out;

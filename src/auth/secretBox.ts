@@ -6,6 +6,9 @@
  */
 const encoder = new TextEncoder();
 
+/** WebCrypto's key type, spelled so that both the Workers and the Node typings accept it. */
+type BoxKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 function toBase64(bytes: Uint8Array): string {
 	let s = "";
 	for (const b of bytes) s += String.fromCharCode(b);
@@ -16,7 +19,7 @@ function fromBase64(text: string): Uint8Array<ArrayBuffer> {
 	return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-export function importBoxKey(base64Key: string): Promise<CryptoKey> {
+export function importBoxKey(base64Key: string): Promise<BoxKey> {
 	const raw = fromBase64(base64Key);
 	if (raw.byteLength !== 32)
 		throw new Error("PRINCIPAL_SECRET_KEY must be 32 bytes, base64-encoded");
@@ -24,7 +27,7 @@ export function importBoxKey(base64Key: string): Promise<CryptoKey> {
 }
 
 export async function sealSecret(
-	key: CryptoKey,
+	key: BoxKey,
 	accessKeyId: string,
 	secret: string,
 ): Promise<string> {
@@ -43,7 +46,7 @@ export async function sealSecret(
 }
 
 export async function openSecret(
-	key: CryptoKey,
+	key: BoxKey,
 	accessKeyId: string,
 	ciphertext: string,
 ): Promise<string> {

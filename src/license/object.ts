@@ -206,7 +206,9 @@ export class LicenseObject extends DurableObject<Env> {
 		now: number,
 	): Promise<Result<string>> {
 		const issuedAt = floorToSecond(now);
-		const expiresAt = floorToSecond(borrowExpiration(license, now));
+		const expiresAt = floorToSecond(
+			borrowExpiration(license, now, loadConfig(this.env).maxTtlMinutes),
+		);
 		const token = mintConsumptionToken(this.header?.licenseId ?? "");
 		const { response, entitlementsAllowed } = await signedCheckoutReply(this.env, {
 			license,
@@ -332,7 +334,9 @@ export class LicenseObject extends DurableObject<Env> {
 				}),
 			};
 		}
-		const expiresAt = floorToSecond(borrowExpiration(license, now));
+		const expiresAt = floorToSecond(
+			borrowExpiration(license, now, loadConfig(this.env).maxTtlMinutes),
+		);
 		this.ctx.storage.transactionSync(() => {
 			this.store.setBorrowExpiry(token, expiresAt);
 			this.store.setClientTokenPurge(token, expiresAt + DAY_MS);

@@ -116,10 +116,16 @@ export function planLeases(
 	return { ok: true, value: leases };
 }
 
-/** `Expiration` = now + TTL, never past the end of the license's validity. */
-export function borrowExpiration(license: License, now: number): number {
-	const ttlMinutes =
-		license.ConsumptionConfiguration.BorrowConfiguration?.MaxTimeToLiveInMinutes ?? 0;
+/**
+ * `Expiration` = now + TTL, never past the end of the license's validity, nor past
+ * the deployment's maximum TTL: a retired signing key leaves the JWKS that long
+ * after retiring, so no token may outlive it even if the maximum was lowered later.
+ */
+export function borrowExpiration(license: License, now: number, maxTtlMinutes: number): number {
+	const ttlMinutes = Math.min(
+		license.ConsumptionConfiguration.BorrowConfiguration?.MaxTimeToLiveInMinutes ?? 0,
+		maxTtlMinutes,
+	);
 	const byTtl = now + ttlMinutes * 60_000;
 	const end =
 		license.Validity.End === undefined

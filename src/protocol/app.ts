@@ -93,7 +93,7 @@ export function buildApp(): Hono<AppEnv> {
 		);
 		if (!key) return c.text("No published key with that id.\n", 404);
 		return c.body(await publicPem(key), 200, {
-			"Content-Type": "application/x-pem-file",
+			"Content-Type": "application/x-pem-file; charset=us-ascii",
 			"Cache-Control": "public, max-age=300",
 		});
 	});

@@ -27,13 +27,25 @@ function parseTime(value: unknown, what: string): number {
 	return ms;
 }
 
+/** Without SIGNING_KEYS a single key is active since the epoch (a dev key); more than one would be ambiguous. */
+function noScheduleKeys(
+	privates: Record<string, JsonWebKey>,
+): { kid: string; activeFrom: string }[] {
+	const kids = Object.keys(privates);
+	if (kids.length !== 1) {
+		throw new SigningConfigError(
+			"SIGNING_KEYS must schedule the keys when SIGNING_PRIVATE_KEYS holds more than one",
+		);
+	}
+	return kids.map((kid) => ({ kid, activeFrom: "1970-01-01T00:00:00Z" }));
+}
+
 function parseKeys(env: Env): ScheduledKey[] {
 	if (!env.SIGNING_PRIVATE_KEYS) throw new SigningConfigError("SIGNING_PRIVATE_KEYS is not set");
 	const privates = JSON.parse(env.SIGNING_PRIVATE_KEYS) as Record<string, JsonWebKey>;
 	const schedule: unknown[] = env.SIGNING_KEYS
 		? (JSON.parse(env.SIGNING_KEYS) as unknown[])
-		: // No schedule: every configured key is active since the epoch (a single dev key).
-			Object.keys(privates).map((kid) => ({ kid, activeFrom: "1970-01-01T00:00:00Z" }));
+		: noScheduleKeys(privates);
 	return schedule.map((raw) => {
 		const entry = raw as { kid?: unknown; activeFrom?: unknown; retiredAt?: unknown };
 		if (typeof entry.kid !== "string" || !entry.kid)

@@ -1,21 +1,13 @@
 import type { Env } from "../env";
+import type { BorrowTokenClaims } from "../verify/claims";
 import { importSigningKey, scheduledKeys, signingKeyAt } from "./keys";
 
-/** The claims AWS's sample verifier reads, plus iss/sub/exp/jti for standard JWT libraries. */
-export interface BorrowClaims {
-	licenseArn: string;
-	licenseConsumptionToken: string;
-	entitlementsAllowed: Array<{ name: string; value?: string; unit: string }>;
-	nodeId?: string;
-	issuedAt: string;
-	expiration: string;
-	/** Null-prototype object: `__proto__` is a legal metadata name. */
-	checkoutMetadata: Record<string, string>;
-	iss: string;
-	sub: string;
-	exp: number;
-	jti: string;
-}
+/**
+ * The claims AWS's sample verifier reads, plus iss/sub/exp/jti for standard JWT
+ * libraries: one definition, shared with the offline verifier. `nodeId` may be
+ * undefined here (JSON drops it).
+ */
+export type BorrowClaims = Omit<BorrowTokenClaims, "nodeId"> & { nodeId?: string | undefined };
 
 const encoder = new TextEncoder();
 
