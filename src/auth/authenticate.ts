@@ -6,8 +6,8 @@ import { sha256Hex, verifySigV4 } from "./sigv4";
 
 export type { Principal } from "./principals";
 
-/** Seconds a throttled caller is advised to wait: the Rate Limiting binding's window is 10 or 60 s. */
-const PRINCIPAL_RETRY_AFTER_S = 10;
+/** Seconds a throttled caller is advised to wait: the Rate Limiting bindings count in 60 s windows. */
+const PRINCIPAL_RETRY_AFTER_S = 60;
 
 /**
  * SPEC §2 and §4 step 1, the one place a caller's identity comes from: SigV4 over

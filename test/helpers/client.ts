@@ -79,6 +79,8 @@ export async function signedRequest(
 		region: "us-east-1",
 		credentials: { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey },
 		sha256: Sha256,
+		// botocore sends no x-amz-content-sha256: sign exactly content-type;host;x-amz-date;x-amz-target.
+		applyChecksum: false,
 	});
 	const signed = await signer.sign(
 		{
