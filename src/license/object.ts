@@ -71,7 +71,11 @@ export class LicenseObject extends DurableObject<Env> {
 
 	// ---- seller operations -------------------------------------------------
 
-	async createLicense(cmd: CreateLicenseCommand): Promise<Result<string>> {
+	createLicense(cmd: CreateLicenseCommand): Promise<Result<string>> {
+		return this.recorded(this.decideCreateLicense(cmd));
+	}
+
+	private decideCreateLicense(cmd: CreateLicenseCommand): Result<string> {
 		if (this.header) {
 			if (this.header.createRequestHash !== cmd.requestHash) {
 				return fail(
@@ -109,7 +113,6 @@ export class LicenseObject extends DurableObject<Env> {
 				now,
 			);
 		});
-		await this.drainOutbox();
 		return { ok: true, value: response };
 	}
 
@@ -210,16 +213,27 @@ export class LicenseObject extends DurableObject<Env> {
 			borrowExpiration(license, now, loadConfig(this.env).maxTtlMinutes),
 		);
 		const token = mintConsumptionToken(this.header?.licenseId ?? "");
-		const { response, entitlementsAllowed } = await signedCheckoutReply(this.env, {
-			license,
-			leases,
-			token,
-			issuedAt,
-			expiresAt,
-			now,
-			...(cmd.nodeId !== undefined ? { nodeId: cmd.nodeId } : {}),
-			...(cmd.checkoutMetadata !== undefined ? { checkoutMetadata: cmd.checkoutMetadata } : {}),
-		});
+		let reply: Awaited<ReturnType<typeof signedCheckoutReply>>;
+		try {
+			reply = await signedCheckoutReply(this.env, {
+				license,
+				leases,
+				token,
+				issuedAt,
+				expiresAt,
+				now,
+				...(cmd.nodeId !== undefined ? { nodeId: cmd.nodeId } : {}),
+				...(cmd.checkoutMetadata !== undefined ? { checkoutMetadata: cmd.checkoutMetadata } : {}),
+			});
+		} catch (err) {
+			// A key that cannot sign is an outage, not the caller's fault: log it here, tell nothing.
+			console.error("checkout signing failed:", err instanceof Error ? err.message : String(err));
+			return fail(
+				"ServerInternalException",
+				"The server experienced an internal error. Try again.",
+			);
+		}
+		const { response, entitlementsAllowed } = reply;
 		this.ctx.storage.transactionSync(() => {
 			// Re-check what the await could have changed: the capacity was held in
 			// `pending` and the ClientToken in `inflight`, so only a record written
@@ -374,7 +388,11 @@ export class LicenseObject extends DurableObject<Env> {
 
 	// ---- versions and deletion --------------------------------------------------
 
-	async createVersion(cmd: CreateVersionCommand): Promise<Result<string>> {
+	createVersion(cmd: CreateVersionCommand): Promise<Result<string>> {
+		return this.recorded(this.decideCreateVersion(cmd));
+	}
+
+	private decideCreateVersion(cmd: CreateVersionCommand): Result<string> {
 		const owned = this.issued(cmd.caller, cmd.arn);
 		if (!owned.ok) return owned;
 		const { header, license } = owned.value;
@@ -440,11 +458,14 @@ export class LicenseObject extends DurableObject<Env> {
 			);
 		});
 		this.scheduleAlarm();
-		await this.drainOutbox();
 		return { ok: true, value: response };
 	}
 
-	async deleteLicense(caller: Caller, arn: string, sourceVersion: string): Promise<Result<string>> {
+	deleteLicense(caller: Caller, arn: string, sourceVersion: string): Promise<Result<string>> {
+		return this.recorded(this.decideDeleteLicense(caller, arn, sourceVersion));
+	}
+
+	private decideDeleteLicense(caller: Caller, arn: string, sourceVersion: string): Result<string> {
 		const owned = this.issued(caller, arn);
 		if (!owned.ok) return owned;
 		const { header, license } = owned.value;
@@ -475,7 +496,6 @@ export class LicenseObject extends DurableObject<Env> {
 			this.enqueueLicense(false, now);
 			this.enqueue(auditRecord(caller, "DeleteLicense", arn, now, license.Version), now);
 		});
-		await this.drainOutbox();
 		return {
 			ok: true,
 			value: JSON.stringify({ Status: "DELETED", DeletionDate: isoSeconds(now) }),
@@ -568,8 +588,21 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	/** Sends due outbox rows to D1 (see OutboxDrainer); seller operations await it. */
-	drainOutbox(): Promise<void> {
+	drainOutbox(): Promise<boolean> {
 		return this.drainer.drain();
+	}
+
+	/**
+	 * SPEC §7: a seller operation replies once D1 holds its change, so a listing right
+	 * after it sees it. If D1 refuses, the change stands (the object decided it) and
+	 * the outbox keeps retrying; the caller is told to retry, which is idempotent.
+	 */
+	private async recorded(decision: Result<string>): Promise<Result<string>> {
+		if (!decision.ok || (await this.drainer.drain(true))) return decision;
+		return fail(
+			"ServerInternalException",
+			"The change was made but its records are not yet queryable; retry the same request.",
+		);
 	}
 
 	/** The one alarm: the earliest of the next expiry, outbox retry and ClientToken purge. */

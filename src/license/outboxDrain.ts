@@ -6,10 +6,11 @@ const OUTBOX_BATCH = 200;
 const OUTBOX_MAX_BACKOFF_MS = 300_000;
 
 /**
- * Sends a license object's due outbox rows to D1, oldest first, in batches. A row
- * is deleted only after D1 accepted its batch (D1 writes are idempotent, so a batch
- * D1 committed but did not acknowledge is harmless to re-send); a failure keeps the
- * rows and defers them with a capped exponential backoff. Drains never overlap.
+ * Sends a license object's outbox rows to D1, strictly oldest first, in batches. A
+ * row is deleted only after D1 accepted its batch (D1 writes are idempotent, so a
+ * batch D1 committed but did not acknowledge is harmless to re-send); a failure
+ * keeps the rows and defers them with a capped exponential backoff, and everything
+ * behind them waits. Drains never overlap.
  */
 export class OutboxDrainer {
 	private chain: Promise<void> = Promise.resolve();
@@ -20,16 +21,24 @@ export class OutboxDrainer {
 		private readonly onDeferred: () => void,
 	) {}
 
-	drain(): Promise<void> {
-		const next = this.chain.then(() => this.drainOnce());
-		this.chain = next.catch(() => undefined);
+	/**
+	 * Resolves true once every due row has landed, false if D1 refused a batch.
+	 * `now`: send everything, backoff or not — a seller operation waiting for its
+	 * own rows must send the older ones first.
+	 */
+	drain(now = false): Promise<boolean> {
+		const next = this.chain.then(() => this.drainOnce(now));
+		this.chain = next.then(
+			() => undefined,
+			() => undefined,
+		);
 		return next;
 	}
 
-	private async drainOnce(): Promise<void> {
+	private async drainOnce(ignoreBackoff: boolean): Promise<boolean> {
 		for (;;) {
-			const rows = this.store.dueOutbox(clock.now(), OUTBOX_BATCH);
-			if (rows.length === 0) return;
+			const rows = this.store.dueOutbox(clock.now(), OUTBOX_BATCH, ignoreBackoff);
+			if (rows.length === 0) return true;
 			const ids = rows.map((r) => r.id);
 			try {
 				await this.db.batch(rows.flatMap((r) => statementsFor(this.db, r.record)));
@@ -42,7 +51,7 @@ export class OutboxDrainer {
 					err instanceof Error ? err.message : String(err),
 				);
 				this.onDeferred();
-				return;
+				return false;
 			}
 			this.store.deleteOutbox(ids);
 		}

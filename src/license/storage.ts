@@ -326,19 +326,25 @@ export class LicenseStore {
 		);
 	}
 
-	dueOutbox(now: number, limit: number): OutboxRow[] {
-		return this.sql
-			.exec(
-				"SELECT id, record, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
-				now,
-				limit,
-			)
-			.toArray()
-			.map((r) => ({
+	/**
+	 * The oldest rows, in order, up to the first that is still backing off: D1 must
+	 * receive a license's changes in the order they were decided, or an older row
+	 * landing late would overwrite a newer state. `ignoreBackoff`: every row, in order.
+	 */
+	dueOutbox(now: number, limit: number, ignoreBackoff = false): OutboxRow[] {
+		const rows: OutboxRow[] = [];
+		for (const r of this.sql.exec(
+			"SELECT id, record, attempts, next_attempt_at FROM outbox ORDER BY id LIMIT ?",
+			limit,
+		)) {
+			if (!ignoreBackoff && (r.next_attempt_at as number) > now) break;
+			rows.push({
 				id: r.id as number,
 				record: JSON.parse(r.record as string) as OutboxRecord,
 				attempts: r.attempts as number,
-			}));
+			});
+		}
+		return rows;
 	}
 
 	deleteOutbox(ids: readonly number[]): void {
@@ -356,7 +362,10 @@ export class LicenseStore {
 	}
 
 	nextOutboxAttempt(): number | null {
-		const r = this.sql.exec("SELECT MIN(next_attempt_at) AS t FROM outbox").toArray()[0];
+		// The head of the queue decides: nothing behind it is sent before it.
+		const r = this.sql
+			.exec("SELECT next_attempt_at AS t FROM outbox ORDER BY id LIMIT 1")
+			.toArray()[0];
 		return (r?.t as number | null) ?? null;
 	}
 

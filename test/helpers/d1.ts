@@ -1,11 +1,10 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import {
-	CheckoutBorrowLicenseCommand,
-	CreateLicenseCommand,
-} from "@aws-sdk/client-license-manager";
+import { CreateLicenseCommand } from "@aws-sdk/client-license-manager";
+import { expect } from "vitest";
 import { licenseStub, parseLicenseArn } from "../../src/license/ids";
 import type { LicenseObject } from "../../src/license/object";
+import type { OutboxRecord } from "../../src/records/outbox";
 import { call, sdkClient } from "./client";
 import { licenseInput, uniqueToken } from "./licenses";
 
@@ -79,11 +78,6 @@ export function borrow(body: BorrowBody) {
 	return call("CheckoutBorrowLicense", body);
 }
 
-/** The SDK's typed view, for the rare assertion that wants it. */
-export function sdkBorrow(body: BorrowBody) {
-	return sdkClient().send(new CheckoutBorrowLicenseCommand(body as never));
-}
-
 /** GetLicenseUsage as `{name: ConsumedValue}`. */
 export async function consumed(arn: string): Promise<Record<string, string>> {
 	const res = await call("GetLicenseUsage", { LicenseArn: arn });
@@ -92,4 +86,90 @@ export async function consumed(arn: string): Promise<Record<string, string>> {
 		res.json.LicenseUsage as { EntitlementUsages: { Name: string; ConsumedValue: string }[] }
 	).EntitlementUsages;
 	return Object.fromEntries(usages.map((u) => [u.Name, u.ConsumedValue]));
+}
+
+/** Runs the license's scheduled alarm; resolving (not rejecting) matters: a throwing alarm is retried only a few times. */
+export async function runAlarm(arn: string): Promise<void> {
+	await expect(runDurableObjectAlarm(stubOf(arn))).resolves.toBe(true);
+}
+
+export function scheduledAlarm(arn: string): Promise<number | null> {
+	return runInDurableObject(stubOf(arn), (_instance, state) => state.storage.getAlarm());
+}
+
+/** The object's outbox, oldest first. */
+export async function outboxRows(
+	arn: string,
+): Promise<{ kind: OutboxRecord["kind"]; attempts: number; next: number }[]> {
+	const rows = await objectRows(
+		arn,
+		"SELECT record, attempts, next_attempt_at FROM outbox ORDER BY id",
+	);
+	return rows.map((r) => ({
+		kind: (JSON.parse(r.record as string) as OutboxRecord).kind,
+		attempts: r.attempts as number,
+		next: r.next_attempt_at as number,
+	}));
+}
+
+/** Makes every D1 write to `table` fail for real while `body` runs. */
+export async function withTableParked(table: string, body: () => Promise<void>): Promise<void> {
+	await env.DB.exec(`ALTER TABLE ${table} RENAME TO ${table}_parked`);
+	try {
+		await body();
+	} finally {
+		await env.DB.exec(`ALTER TABLE ${table}_parked RENAME TO ${table}`);
+	}
+}
+
+/** One outbox record of every kind about one license and one borrow, for replaying by hand. */
+export function sampleRecords(arn: string, token: string, doc: object) {
+	const at = "2026-01-01T00:00:00Z";
+	const end = "2026-01-01T01:00:00Z";
+	const who = { accountId: "111122223333", accessKeyId: "AKIDLOCALDEV0000001", requestId: "r-1" };
+	const license = (version: number): OutboxRecord => ({
+		kind: "license",
+		arn,
+		licenseId: arn.slice(-34),
+		issuerAccount: who.accountId,
+		beneficiary: "My Beneficiary",
+		beneficiaryAccount: null,
+		productSku: "SKU-1",
+		fingerprint: "aws:111122223333:Test Issuer:issuer-fingerprint",
+		status: "AVAILABLE",
+		version,
+		homeRegion: "us-east-1",
+		createdAt: at,
+		updatedAt: `2026-01-0${version}T00:00:00Z`,
+		doc: JSON.stringify({ ...doc, LicenseArn: arn, Version: String(version) }),
+		newVersion: true,
+	});
+	const checkout: OutboxRecord = {
+		kind: "checkout",
+		token,
+		licenseArn: arn,
+		...who,
+		clientToken: "abc",
+		nodeId: null,
+		entitlements: "[]",
+		issuedAt: at,
+		expiresAt: end,
+	};
+	const expired: OutboxRecord = {
+		kind: "checkout-status",
+		token,
+		status: "EXPIRED",
+		expiresAt: end,
+		returnedAt: end,
+	};
+	const audit: OutboxRecord = {
+		kind: "audit",
+		eventId: `r-1:${token}`,
+		at: `${at.slice(0, -1)}.000Z`,
+		...who,
+		operation: "CheckoutBorrowLicense",
+		resourceArn: arn,
+		detail: token,
+	};
+	return { license, checkout, expired, audit };
 }

@@ -14,7 +14,9 @@ const client = sdkClient();
 describe("CheckoutBorrowLicense through the AWS SDK", () => {
 	it("creates a license, borrows from it and returns a PS384 token that verifies against the JWKS", async () => {
 		const created = await client.send(new CreateLicenseCommand(licenseInput()));
-		expect(created.LicenseArn).toMatch(/^arn:aws:license-manager::111122223333:license:l-[0-9a-f]{32}$/);
+		expect(created.LicenseArn).toMatch(
+			/^arn:aws:license-manager::111122223333:license:l-[0-9a-f]{32}$/,
+		);
 		expect(created.Status).toBe("AVAILABLE");
 		expect(created.Version).toBe("1");
 		const arn = created.LicenseArn as string;
@@ -43,7 +45,9 @@ describe("CheckoutBorrowLicense through the AWS SDK", () => {
 		const expires = Date.parse(out.Expiration as string);
 		expect(expires - issued).toBe(60 * 60_000);
 
-		const jwks = (await (await workerFetch("http://x/.well-known/jwks.json")).json()) as { keys: object[] };
+		const jwks = (await (await workerFetch("http://x/.well-known/jwks.json")).json()) as {
+			keys: object[];
+		};
 		expect(jwks.keys[0]).toMatchObject({ kty: "RSA", alg: "PS384", use: "sig", kid: "test-key-1" });
 		expect(JSON.stringify(jwks)).not.toMatch(/"d"|"p"|"q"/);
 		const token = out.SignedToken as string;
@@ -77,11 +81,16 @@ describe("CheckoutBorrowLicense through the AWS SDK", () => {
 			{ Name: "Tier", ConsumedValue: "0", Unit: "None" },
 		]);
 		const got = await client.send(new GetLicenseCommand({ LicenseArn: arn }));
-		expect(got.License?.Issuer?.KeyFingerprint).toBe("aws:111122223333:Test Issuer:issuer-fingerprint");
+		expect(got.License?.Issuer?.KeyFingerprint).toBe(
+			"aws:111122223333:Test Issuer:issuer-fingerprint",
+		);
 	});
 
 	it("answers with the wire headers AWS clients read", async () => {
-		const res = await call("GetLicense", { LicenseArn: "arn:aws:license-manager::111122223333:license:l-00000000000000000000000000000000" });
+		const res = await call("GetLicense", {
+			LicenseArn:
+				"arn:aws:license-manager::111122223333:license:l-00000000000000000000000000000000",
+		});
 		expect(res.status).toBe(400);
 		expect(res.json).toEqual({
 			__type: "ResourceNotFoundException",

@@ -1,0 +1,275 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { borrow, borrowBody, consumed, createLicense, objectRows } from "../helpers/d1";
+import { uniqueToken } from "../helpers/licenses";
+
+/**
+ * SPEC §4 steps 4 and 9 under load: the object interleaves calls at every await
+ * (signing is one), so capacity, all-or-nothing and ClientToken replay must hold
+ * for bursts of simultaneous requests, not only for sequential ones.
+ */
+
+type Reply = Awaited<ReturnType<typeof borrow>>;
+
+/*
+ * workerd's WebCrypto finishes synchronously, so a bare burst would never
+ * interleave at the object's signing await and these tests would pass even
+ * without the in-flight reservation. Signing is wrapped to make one real D1
+ * round trip first (I/O, not a timer): while it is out, the object takes other
+ * calls, as it would with any slower signer. It also counts RSA signatures,
+ * because a refusal or a duplicate must cost none.
+ */
+let rsaSignatures = 0;
+beforeEach(() => {
+	rsaSignatures = 0;
+	const sign = crypto.subtle.sign.bind(crypto.subtle);
+	vi.spyOn(crypto.subtle, "sign").mockImplementation(async (algorithm, key, data) => {
+		const name = typeof algorithm === "string" ? algorithm : algorithm.name;
+		if (name === "RSA-PSS") {
+			rsaSignatures++;
+			await env.DB.prepare("SELECT 1").first();
+		}
+		return sign(algorithm, key, data);
+	});
+});
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+const SEATS = (value = "1") => [{ Name: "Seats", Unit: "Count", Value: value }];
+const SEATS_AND_HOURS = (seats: string, hours: string) => [
+	{ Name: "Seats", Unit: "Count", Value: seats },
+	{ Name: "Hours", Unit: "Seconds", Value: hours },
+];
+
+function expectNoEntitlements(res: Reply): void {
+	expect(res.status).toBe(400);
+	expect(res.json.__type).toBe("NoEntitlementsAllowedException");
+	expect(res.headers.get("x-amzn-ErrorType")).toBe("NoEntitlementsAllowedException");
+	expect(res.json.message).toEqual(expect.any(String));
+	expect(res.json.Message).toBe(res.json.message);
+}
+
+function activeBorrows(arn: string) {
+	return objectRows(arn, "SELECT token, client_token, leases FROM borrows WHERE status = 'ACTIVE'");
+}
+
+describe("concurrent CheckoutBorrowLicense", () => {
+	it("grants exactly MaxCount of 40 simultaneous single-seat borrows", async () => {
+		const arn = await createLicense();
+		const replies = await Promise.all(
+			Array.from({ length: 40 }, () => borrow(borrowBody(arn, SEATS()))),
+		);
+
+		const ok = replies.filter((r) => r.status === 200);
+		const refused = replies.filter((r) => r.status !== 200);
+		expect(ok).toHaveLength(7);
+		expect(refused).toHaveLength(33);
+		for (const r of refused) expectNoEntitlements(r);
+		for (const r of ok) {
+			expect(r.json.LicenseArn).toBe(arn);
+			expect(r.json.EntitlementsAllowed).toEqual([{ Name: "Seats", Unit: "Count", Value: "1" }]);
+			expect(r.json.SignedToken).toEqual(expect.any(String));
+		}
+		const tokens = new Set(ok.map((r) => r.json.LicenseConsumptionToken));
+		expect(tokens.size).toBe(7);
+
+		expect(rsaSignatures).toBe(7);
+		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		const rows = await activeBorrows(arn);
+		expect(rows).toHaveLength(7);
+		expect(new Set(rows.map((r) => r.token))).toEqual(tokens);
+	});
+
+	it("reserves multi-entitlement borrows all-or-nothing", async () => {
+		const arn = await createLicense();
+		const first = await borrow(borrowBody(arn, SEATS_AND_HOURS("1", "3000")));
+		expect(first.status).toBe(200);
+		expect(first.json.EntitlementsAllowed).toEqual([
+			{ Name: "Seats", Unit: "Count", Value: "1" },
+			{ Name: "Hours", Unit: "Seconds", Value: "3000" },
+		]);
+
+		// Seats would fit (1 of 7 used) but Hours would not (600 of 3600 left).
+		const second = await borrow(borrowBody(arn, SEATS_AND_HOURS("1", "1000")));
+		expectNoEntitlements(second);
+		expect(second.json.message).toMatch(/Hours/);
+		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "3000", Tier: "0" });
+		expect(await activeBorrows(arn)).toHaveLength(1);
+	});
+
+	it("keeps all-or-nothing under a burst where only some two-entitlement borrows fit", async () => {
+		const arn = await createLicense();
+		// Hours is the binding limit: 3600 / 900 = 4 fit, while Seats alone would allow 7.
+		const replies = await Promise.all(
+			Array.from({ length: 10 }, () => borrow(borrowBody(arn, SEATS_AND_HOURS("1", "900")))),
+		);
+		const ok = replies.filter((r) => r.status === 200);
+		expect(ok).toHaveLength(4);
+		for (const r of replies.filter((x) => x.status !== 200)) expectNoEntitlements(r);
+		for (const r of ok) {
+			expect(r.json.EntitlementsAllowed).toEqual([
+				{ Name: "Seats", Unit: "Count", Value: "1" },
+				{ Name: "Hours", Unit: "Seconds", Value: "900" },
+			]);
+		}
+		expect(rsaSignatures).toBe(4);
+		expect(await consumed(arn)).toEqual({ Seats: "4", Hours: "3600", Tier: "0" });
+
+		const rows = await activeBorrows(arn);
+		expect(rows).toHaveLength(4);
+		for (const row of rows) {
+			const leases = JSON.parse(row.leases as string) as { name: string; quantity: number }[];
+			expect(leases.map((l) => [l.name, l.quantity])).toEqual([
+				["Seats", 1],
+				["Hours", 900],
+			]);
+		}
+		// The usage table is the sum of the live leases, entitlement by entitlement.
+		const usage = await objectRows(arn, "SELECT name, consumed FROM usage ORDER BY name");
+		expect(usage).toEqual([
+			{ name: "Hours", consumed: 3600 },
+			{ name: "Seats", consumed: 4 },
+		]);
+	});
+});
+
+describe("ClientToken under concurrency", () => {
+	it("answers 10 simultaneous duplicates with one reservation and byte-identical bodies", async () => {
+		const arn = await createLicense();
+		const body = borrowBody(arn, SEATS());
+		const replies = await Promise.all(Array.from({ length: 10 }, () => borrow(body)));
+
+		for (const r of replies) expect(r.status).toBe(200);
+		const texts = new Set(replies.map((r) => r.text));
+		expect(texts.size).toBe(1);
+		const ids = replies.map((r) => r.headers.get("x-amzn-RequestId"));
+		for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+		expect(new Set(ids).size).toBe(10);
+		expect(rsaSignatures).toBe(1);
+
+		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		const rows = await objectRows(arn, "SELECT token, client_token FROM borrows");
+		expect(rows).toEqual([
+			{ token: replies[0]?.json.LicenseConsumptionToken, client_token: body.ClientToken },
+		]);
+
+		// The same token for a different request is refused and changes nothing.
+		for (const other of [
+			{ ...body, Entitlements: SEATS("2") },
+			{ ...body, NodeId: "another-node" },
+		]) {
+			const res = await borrow(other);
+			expect(res.status).toBe(400);
+			expect(res.json.__type).toBe("ValidationException");
+			expect(res.json.message).toMatch(/ClientToken/);
+		}
+		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await objectRows(arn, "SELECT token FROM borrows")).toHaveLength(1);
+
+		// And the original request still replays, byte for byte.
+		const again = await borrow(body);
+		expect(again.status).toBe(200);
+		expect(again.text).toBe(replies[0]?.text);
+	});
+
+	it("treats a request with defaulted Value and reordered entitlements as the same request", async () => {
+		const arn = await createLicense();
+		const body = borrowBody(arn, [
+			{ Name: "Tier", Unit: "None" },
+			{ Name: "Seats", Unit: "Count" },
+		]);
+		const first = await borrow(body);
+		expect(first.status).toBe(200);
+		const same = await borrow({
+			...body,
+			Entitlements: [
+				{ Name: "Seats", Unit: "Count", Value: "1" },
+				{ Name: "Tier", Unit: "None" },
+			],
+		});
+		expect(same.status).toBe(200);
+		expect(same.text).toBe(first.text);
+		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+	});
+
+	it("replays a stored success after capacity is full", async () => {
+		const arn = await createLicense();
+		const body = borrowBody(arn, SEATS());
+		const first = await borrow(body);
+		expect(first.status).toBe(200);
+		expect((await borrow(borrowBody(arn, SEATS("6")))).status).toBe(200);
+		expectNoEntitlements(await borrow(borrowBody(arn, SEATS())));
+
+		const replay = await borrow(body);
+		expect(replay.status).toBe(200);
+		expect(replay.text).toBe(first.text);
+		expect(replay.headers.get("x-amzn-RequestId")).not.toBe(first.headers.get("x-amzn-RequestId"));
+		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await activeBorrows(arn)).toHaveLength(2);
+	});
+
+	it("answers every duplicate group of a mixed burst consistently", async () => {
+		const arn = await createLicense();
+		const bodies = Array.from({ length: 20 }, () => borrowBody(arn, SEATS(), uniqueToken("mix")));
+		// Interleave the duplicates so each group's copies arrive apart from each other.
+		const sends = [0, 1, 2].flatMap(() => bodies.map((b) => ({ body: b, reply: borrow(b) })));
+		const replies = await Promise.all(
+			sends.map(async (s) => ({ token: s.body.ClientToken, res: await s.reply })),
+		);
+
+		const groups = new Map<string, Reply[]>();
+		for (const { token, res } of replies) groups.set(token, [...(groups.get(token) ?? []), res]);
+		expect(groups.size).toBe(20);
+
+		const granted = new Set<unknown>();
+		for (const group of groups.values()) {
+			expect(group).toHaveLength(3);
+			if (group[0]?.status === 200) {
+				for (const r of group) {
+					expect(r.status).toBe(200);
+					expect(r.text).toBe(group[0].text);
+				}
+				granted.add(group[0].json.LicenseConsumptionToken);
+			} else {
+				for (const r of group) expectNoEntitlements(r);
+			}
+		}
+		expect(granted.size).toBe(7);
+		expect(rsaSignatures).toBe(7);
+		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		const rows = await activeBorrows(arn);
+		expect(new Set(rows.map((r) => r.token))).toEqual(granted);
+	});
+
+	it("remembers only successes: a failed signature reserves nothing and a waiting duplicate takes over", async () => {
+		const arn = await createLicense();
+		const sign = vi.mocked(crypto.subtle.sign).getMockImplementation();
+		let failNext = true;
+		vi.mocked(crypto.subtle.sign).mockImplementation(async (algorithm, key, data) => {
+			const result = sign?.(algorithm, key, data) as Promise<ArrayBuffer>;
+			if (failNext && (algorithm as { name?: string }).name === "RSA-PSS") {
+				failNext = false;
+				await result;
+				throw new Error("internal signer detail");
+			}
+			return result;
+		});
+		const body = borrowBody(arn, SEATS("7"));
+		const replies = await Promise.all([borrow(body), borrow(body), borrow(body)]);
+
+		const failed = replies.filter((r) => r.status !== 200);
+		expect(failed).toHaveLength(1);
+		expect(failed[0]?.status).toBe(500);
+		expect(failed[0]?.json.__type).toBe("ServerInternalException");
+		expect(failed[0]?.text).not.toContain("internal signer detail");
+		const ok = replies.filter((r) => r.status === 200);
+		expect(ok).toHaveLength(2);
+		expect(ok[1]?.text).toBe(ok[0]?.text);
+		expect(ok[0]?.json.EntitlementsAllowed).toEqual(SEATS("7"));
+
+		// The failed attempt left no reservation: exactly one borrow of 7 holds the license.
+		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await activeBorrows(arn)).toHaveLength(1);
+	});
+});
