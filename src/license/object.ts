@@ -19,6 +19,8 @@ export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from
 
 const DAY_MS = 86_400_000;
 const EXPIRY_BATCH = 500;
+/** How long checkout records may wait so that many share one D1 batch (and one alarm). */
+const OUTBOX_COALESCE_MS = 500;
 
 /**
  * One license: the only writer of its borrows, usage and ClientToken records.
@@ -608,9 +610,11 @@ export class LicenseObject extends DurableObject<Env> {
 	/** The one alarm: the earliest of the next expiry, outbox retry and ClientToken purge. */
 	private scheduleAlarm(): void {
 		try {
+			const outbox = this.store.nextOutboxAttempt();
 			const candidates = [
 				this.store.nextBorrowExpiry(),
-				this.store.nextOutboxAttempt(),
+				// Checkouts do not wait for D1: their rows gather for a moment and go in one batch.
+				outbox === null ? null : Math.max(outbox, clock.now() + OUTBOX_COALESCE_MS),
 				this.store.nextClientTokenPurge(),
 			].filter((t): t is number => t !== null);
 			if (candidates.length === 0) return;
