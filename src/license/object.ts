@@ -13,7 +13,12 @@ import { OutboxDrainer } from "./outboxDrain";
 import { FixedWindowLimiter } from "./rateLimit";
 import { auditRecord, borrowStatusRecord, expiryAuditRecord, licenseRecord } from "./records";
 import { borrowExpiration, borrowRefusal, checkInRefusal, planLeases } from "./reservation";
-import { type BorrowRow, type LicenseHeader, LicenseStore } from "./storage";
+import {
+	type BorrowRow,
+	type LicenseHeader,
+	LicenseStore,
+	type StoredClientToken,
+} from "./storage";
 
 export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 
@@ -21,6 +26,15 @@ const DAY_MS = 86_400_000;
 const EXPIRY_BATCH = 500;
 /** How long checkout records may wait so that many share one D1 batch (and one alarm). */
 const OUTBOX_COALESCE_MS = 500;
+
+/** A ClientToken seen before: the stored success byte for byte, or a refusal if the request differs. */
+function replay(stored: StoredClientToken, requestHash: string): Result<string> {
+	if (stored.requestHash === requestHash) return { ok: true, value: stored.response };
+	return fail(
+		"ValidationException",
+		"ClientToken was already used with a different request; use a new ClientToken for a new request.",
+	);
+}
 
 /**
  * One license: the only writer of its borrows, usage and ClientToken records.
@@ -152,15 +166,7 @@ export class LicenseObject extends DurableObject<Env> {
 		const stored = this.header
 			? this.store.clientToken(cmd.caller.accountId, cmd.clientToken)
 			: null;
-		if (stored) {
-			if (stored.requestHash !== cmd.requestHash) {
-				return fail(
-					"ValidationException",
-					"ClientToken was already used with a different request; use a new ClientToken for a new checkout.",
-				);
-			}
-			return { ok: true, value: stored.response };
-		}
+		if (stored) return replay(stored, cmd.requestHash);
 		const now = clock.now();
 		const license = this.consumable(cmd.caller, cmd.licenseArn);
 		if (!license.ok) return license;
@@ -400,15 +406,7 @@ export class LicenseObject extends DurableObject<Env> {
 		const { header, license } = owned.value;
 		const tokenKey = `version:${cmd.clientToken}`;
 		const stored = this.store.clientToken(cmd.caller.accountId, tokenKey);
-		if (stored) {
-			if (stored.requestHash !== cmd.requestHash) {
-				return fail(
-					"ValidationException",
-					"ClientToken was already used with a different request.",
-				);
-			}
-			return { ok: true, value: stored.response };
-		}
+		if (stored) return replay(stored, cmd.requestHash);
 		if (isDeleted(header)) {
 			return fail("ConflictException", "License is DELETED; it can no longer change.");
 		}
