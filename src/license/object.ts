@@ -270,23 +270,22 @@ export class LicenseObject extends DurableObject<Env> {
 				expiresAt + DAY_MS,
 			);
 			this.enqueue(
-				{
-					kind: "checkout",
-					token,
-					licenseArn: license.LicenseArn,
-					accountId: cmd.caller.accountId,
-					accessKeyId: cmd.caller.accessKeyId,
-					clientToken: cmd.clientToken,
-					nodeId: cmd.nodeId ?? null,
-					entitlements: entitlementsAllowed,
-					issuedAt: isoSeconds(issuedAt),
-					expiresAt: isoSeconds(expiresAt),
-					requestId: cmd.caller.requestId,
-				},
-				now,
-			);
-			this.enqueue(
-				auditRecord(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token),
+				[
+					{
+						kind: "checkout",
+						token,
+						licenseArn: license.LicenseArn,
+						accountId: cmd.caller.accountId,
+						accessKeyId: cmd.caller.accessKeyId,
+						clientToken: cmd.clientToken,
+						nodeId: cmd.nodeId ?? null,
+						entitlements: entitlementsAllowed,
+						issuedAt: isoSeconds(issuedAt),
+						expiresAt: isoSeconds(expiresAt),
+						requestId: cmd.caller.requestId,
+					},
+					auditRecord(cmd.caller, "CheckoutBorrowLicense", license.LicenseArn, now, token),
+				],
 				now,
 			);
 		});
@@ -528,7 +527,7 @@ export class LicenseObject extends DurableObject<Env> {
 		return issuedLicense(this.header, this.current, caller, arn);
 	}
 
-	private enqueue(record: OutboxRecord, now: number): void {
+	private enqueue(record: OutboxRecord | OutboxRecord[], now: number): void {
 		this.store.enqueue(record, now);
 	}
 

@@ -41,7 +41,9 @@ export class OutboxDrainer {
 			if (rows.length === 0) return true;
 			const ids = rows.map((r) => r.id);
 			try {
-				await this.db.batch(rows.flatMap((r) => statementsFor(this.db, r.record)));
+				await this.db.batch(
+					rows.flatMap((r) => r.records.flatMap((record) => statementsFor(this.db, record))),
+				);
 			} catch (err) {
 				const attempts = Math.max(...rows.map((r) => r.attempts));
 				const backoff = Math.min(OUTBOX_MAX_BACKOFF_MS, 1000 * 2 ** attempts);

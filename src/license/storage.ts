@@ -89,7 +89,8 @@ export interface StoredClientToken {
 
 export interface OutboxRow {
 	id: number;
-	record: OutboxRecord;
+	/** One row may carry several records of one decision (a checkout and its audit event). */
+	records: OutboxRecord[];
 	attempts: number;
 }
 
@@ -318,7 +319,7 @@ export class LicenseStore {
 		return (r?.n as number) ?? 0;
 	}
 
-	enqueue(record: OutboxRecord, now: number): void {
+	enqueue(record: OutboxRecord | OutboxRecord[], now: number): void {
 		this.sql.exec(
 			"INSERT INTO outbox (record, next_attempt_at) VALUES (?, ?)",
 			JSON.stringify(record),
@@ -340,7 +341,7 @@ export class LicenseStore {
 			if (!ignoreBackoff && (r.next_attempt_at as number) > now) break;
 			rows.push({
 				id: r.id as number,
-				record: JSON.parse(r.record as string) as OutboxRecord,
+				records: [JSON.parse(r.record as string) as OutboxRecord | OutboxRecord[]].flat(),
 				attempts: r.attempts as number,
 			});
 		}

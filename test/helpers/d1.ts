@@ -98,6 +98,7 @@ export function scheduledAlarm(arn: string): Promise<number | null> {
 }
 
 /** The object's outbox, oldest first. */
+/** The object's outbox, one entry per record (a row may carry several records of one decision). */
 export async function outboxRows(
 	arn: string,
 ): Promise<{ kind: OutboxRecord["kind"]; attempts: number; next: number }[]> {
@@ -105,11 +106,13 @@ export async function outboxRows(
 		arn,
 		"SELECT record, attempts, next_attempt_at FROM outbox ORDER BY id",
 	);
-	return rows.map((r) => ({
-		kind: (JSON.parse(r.record as string) as OutboxRecord).kind,
-		attempts: r.attempts as number,
-		next: r.next_attempt_at as number,
-	}));
+	return rows.flatMap((r) =>
+		[JSON.parse(r.record as string) as OutboxRecord | OutboxRecord[]].flat().map((record) => ({
+			kind: record.kind,
+			attempts: r.attempts as number,
+			next: r.next_attempt_at as number,
+		})),
+	);
 }
 
 /** Makes every D1 write to `table` fail for real while `body` runs. */
