@@ -25,7 +25,7 @@ export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from
 const DAY_MS = 86_400_000;
 const EXPIRY_BATCH = 500;
 /** How long checkout records may wait so that many share one D1 batch (and one alarm). */
-const OUTBOX_COALESCE_MS = 500;
+const OUTBOX_COALESCE_MS = 2000;
 
 /** A ClientToken seen before: the stored success byte for byte, or a refusal if the request differs. */
 function replay(stored: StoredClientToken, requestHash: string): Result<string> {
