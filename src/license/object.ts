@@ -610,8 +610,13 @@ export class LicenseObject extends DurableObject<Env> {
 			const outbox = this.store.nextOutboxAttempt();
 			const candidates = [
 				this.store.nextBorrowExpiry(),
-				// Checkouts do not wait for D1: their rows gather for a moment and go in one batch.
-				outbox === null ? null : Math.max(outbox, clock.now() + OUTBOX_COALESCE_MS),
+				// Checkouts do not wait for D1: fresh rows gather for a moment and go in one
+				// batch; a row that failed keeps its backoff.
+				outbox === null
+					? null
+					: outbox.retry
+						? outbox.at
+						: Math.max(outbox.at, clock.now() + OUTBOX_COALESCE_MS),
 				this.store.nextClientTokenPurge(),
 			].filter((t): t is number => t !== null);
 			if (candidates.length === 0) return;

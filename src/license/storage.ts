@@ -362,12 +362,12 @@ export class LicenseStore {
 		}
 	}
 
-	nextOutboxAttempt(): number | null {
-		// The head of the queue decides: nothing behind it is sent before it.
+	/** When the head of the queue is due, and whether it has failed before (the head decides). */
+	nextOutboxAttempt(): { at: number; retry: boolean } | null {
 		const r = this.sql
-			.exec("SELECT next_attempt_at AS t FROM outbox ORDER BY id LIMIT 1")
+			.exec("SELECT next_attempt_at AS t, attempts FROM outbox ORDER BY id LIMIT 1")
 			.toArray()[0];
-		return (r?.t as number | null) ?? null;
+		return r ? { at: r.t as number, retry: (r.attempts as number) > 0 } : null;
 	}
 
 	outboxSize(): number {
