@@ -75,9 +75,13 @@ function successHeaders(requestId: string): Headers {
 export function buildApp(): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
+	// Every response, the key routes included, names its request and the service's time.
 	app.use(async (c, next) => {
-		c.set("requestId", crypto.randomUUID());
+		const requestId = crypto.randomUUID();
+		c.set("requestId", requestId);
 		await next();
+		if (!c.res.headers.has("x-amzn-RequestId")) c.res.headers.set("x-amzn-RequestId", requestId);
+		if (!c.res.headers.has("Date")) c.res.headers.set("Date", new Date(clock.now()).toUTCString());
 	});
 
 	app.get("/.well-known/jwks.json", (c) => {

@@ -45,7 +45,10 @@ describe("CheckoutBorrowLicense through the AWS SDK", () => {
 		const expires = Date.parse(out.Expiration as string);
 		expect(expires - issued).toBe(60 * 60_000);
 
-		const jwks = (await (await workerFetch("http://x/.well-known/jwks.json")).json()) as {
+		const jwksResponse = await workerFetch("http://x/.well-known/jwks.json");
+		expect(jwksResponse.headers.get("x-amzn-RequestId")).toMatch(/^[0-9a-f-]{36}$/);
+		expect(Date.parse(jwksResponse.headers.get("Date") ?? "")).not.toBeNaN();
+		const jwks = (await jwksResponse.json()) as {
 			keys: object[];
 		};
 		expect(jwks.keys[0]).toMatchObject({ kty: "RSA", alg: "PS384", use: "sig", kid: "test-key-1" });
