@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+// npm run soak — 100,000 checkouts against 100 licenses with a 1-minute borrow
+// TTL; 90 % are checked in at once, the rest expire through the object's alarm
+// in real time, so live usage stays bounded. Samples workerd memory as it goes,
+// counts what is stored (per license object and in D1) to see whether memory
+// growth is explained by rows, then checks the ClientToken purge by moving the
+// stored purge times back 24 h (the one thing real time cannot wait for).
+// Stops by itself: SOAK_CHECKOUTS (default 100000) or SOAK_MAX_MINUTES (default 40).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+	applyMigrations,
+	buildWorkers,
+	callOp,
+	checkoutBody,
+	createLicenses,
+	isolateHeaps,
+	makeClient,
+	makeSecrets,
+	parseCheckout,
+	procCpuSeconds,
+	ROOT,
+	round,
+	seedPrincipal,
+	sleep,
+	startMiniflare,
+	storageDir,
+	tokenFactory,
+	workerdPids,
+} from "./lib/harness.mjs";
+
+const TOTAL = Number(process.env.SOAK_CHECKOUTS ?? 100_000);
+const MAX_MS = Number(process.env.SOAK_MAX_MINUTES ?? 40) * 60_000;
+const SAMPLE_EVERY = Number(process.env.SOAK_SAMPLE_EVERY ?? 10_000);
+const CONNECTIONS = 32;
+const LICENSES = 100;
+const CHECK_IN_EVERY = 10; // every 10th borrow is left to expire
+
+const started = performance.now();
+const log = (msg) => console.log(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}`);
+
+const paths = await buildWorkers();
+const secrets = makeSecrets();
+const storage = storageDir();
+const { mf, productUrl } = await startMiniflare(paths, secrets, {
+	persistPath: storage.path,
+	inspectObjects: true,
+	inspectorPort: 0,
+});
+let exitCode = 0;
+try {
+	exitCode = await main();
+} catch (err) {
+	console.error(err);
+	exitCode = 2;
+} finally {
+	await mf.dispose();
+	storage.cleanup();
+}
+process.exit(exitCode);
+
+function memory(pids) {
+	const out = { rss: 0, anon: 0, file: 0, shmem: 0 };
+	for (const pid of pids) {
+		const s = readFileSync(`/proc/${pid}/status`, "utf8");
+		const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) / 1024;
+		out.rss += kb("VmRSS");
+		out.anon += kb("RssAnon");
+		out.file += kb("RssFile");
+		out.shmem += kb("RssShmem");
+	}
+	for (const k of Object.keys(out)) out[k] = round(out[k], 1);
+	return out;
+}
+
+async function main() {
+	const db = await applyMigrations(mf);
+	const sign = await seedPrincipal(db, secrets);
+	const pids = workerdPids();
+	const client = makeClient(productUrl, CONNECTIONS);
+	const tag = Date.now().toString(36);
+	const arns = await createLicenses(client, sign, LICENSES, 1, tag);
+	const ids = arns.map((a) => a.split(":").pop());
+	const objects = await Promise.all(
+		ids.map((name) => mf.unsafeGetDurableObjectStorage("product", "LicenseObject", { name })),
+	);
+	log(
+		`${LICENSES} licenses, borrow TTL 1 min; ${TOTAL} checkouts, every ${CHECK_IN_EVERY}th left to expire`,
+	);
+
+	async function objectRows() {
+		const totals = { active: 0, checkedIn: 0, expired: 0, clientTokens: 0, outbox: 0, bytes: 0 };
+		for (const o of objects) {
+			// PRAGMAs are not allowed in a Durable Object: count payload bytes instead of pages.
+			const [b] = await o.exec(
+				`SELECT SUM(status = 'ACTIVE') AS active, SUM(status = 'CHECKED_IN') AS checkedIn, SUM(status = 'EXPIRED') AS expired,
+				   COALESCE(SUM(length(token) + length(account_id) + length(client_token) + length(status) + length(leases) + 24), 0) AS bytes FROM borrows`,
+			);
+			const [c] = await o.exec(
+				`SELECT COUNT(*) AS n, COALESCE(SUM(length(account_id) + length(client_token) + length(request_hash) + length(response) + length(consumption_token) + 8), 0) AS bytes FROM client_tokens`,
+			);
+			const [x] = await o.exec(
+				"SELECT COUNT(*) AS n, COALESCE(SUM(length(record) + 16), 0) AS bytes FROM outbox",
+			);
+			totals.active += b.active ?? 0;
+			totals.checkedIn += b.checkedIn ?? 0;
+			totals.expired += b.expired ?? 0;
+			totals.clientTokens += c.n;
+			totals.outbox += x.n;
+			totals.bytes += b.bytes + c.bytes + x.bytes;
+		}
+		return { ...totals, objectMiB: round(totals.bytes / 1048576, 1) };
+	}
+	async function d1Rows() {
+		const [c] = (
+			await db
+				.prepare("SELECT COUNT(*) AS n, SUM(status = 'ACTIVE') AS active FROM checkouts")
+				.all()
+		).results;
+		const [a] = (await db.prepare("SELECT COUNT(*) AS n FROM audit_events").all()).results;
+		return { checkouts: c.n, checkoutsActive: c.active ?? 0, auditEvents: a.n };
+	}
+
+	const inspector = await mf.getInspectorURL();
+	const HEAPS = ["core:user:product", "d1:db", "ratelimit:ns"];
+	const samples = [];
+	const sample = async (done) => {
+		const s = {
+			checkouts: done,
+			atS: round((performance.now() - started) / 1000, 0),
+			memMiB: memory(pids),
+			heaps: await isolateHeaps(inspector, HEAPS),
+			cpuS: round(procCpuSeconds(pids), 1),
+			objects: await objectRows(),
+			d1: await d1Rows(),
+		};
+		samples.push(s);
+		log(
+			`${done} checkouts: workerd RSS ${s.memMiB.rss} MiB (anon ${s.memMiB.anon}, file ${s.memMiB.file}, shmem ${s.memMiB.shmem}); ` +
+				`rows: active ${s.objects.active}, checked in ${s.objects.checkedIn}, expired ${s.objects.expired}, client tokens ${s.objects.clientTokens}, outbox ${s.objects.outbox}; ` +
+				`object row payload ${s.objects.objectMiB} MiB; D1 checkouts ${s.d1.checkouts}, audit ${s.d1.auditEvents}; ` +
+				`V8 heap used/total MiB: ${HEAPS.map((h) => `${h} ${s.heaps[h].usedMiB}/${s.heaps[h].totalMiB}`).join(", ")}`,
+		);
+	};
+	await sample(0);
+
+	const next = tokenFactory(`${tag}s`);
+	let issued = 0;
+	let completed = 0;
+	let errors = 0;
+	let firstError = null;
+	let nextSample = SAMPLE_EVERY;
+	let sampling = null;
+	const deadline = performance.now() + MAX_MS;
+	const fail = (what) => {
+		errors++;
+		firstError ??= what;
+	};
+	async function loop() {
+		while (issued < TOTAL && performance.now() < deadline) {
+			const n = issued++;
+			const arn = arns[n % LICENSES];
+			const res = await callOp(client, sign, "CheckoutBorrowLicense", checkoutBody(arn, next()));
+			const out = parseCheckout(res);
+			if (!out) {
+				fail(`checkout: ${res.status} ${res.body.slice(0, 300)}`);
+				continue;
+			}
+			if (n % CHECK_IN_EVERY !== 0) {
+				const ci = await callOp(
+					client,
+					sign,
+					"CheckInLicense",
+					JSON.stringify({ LicenseConsumptionToken: out.LicenseConsumptionToken }),
+				);
+				if (ci.status !== 200) fail(`check-in: ${ci.status} ${ci.body.slice(0, 300)}`);
+			}
+			completed++;
+			if (completed >= nextSample && !sampling) {
+				nextSample += SAMPLE_EVERY;
+				sampling = sample(completed).finally(() => (sampling = null));
+			}
+		}
+	}
+	const loadStart = performance.now();
+	await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+	const loadS = (performance.now() - loadStart) / 1000;
+	await sampling;
+	log(
+		`load done: ${completed} checkouts in ${loadS.toFixed(0)} s (${(completed / loadS).toFixed(0)}/s with check-ins), errors ${errors}`,
+	);
+	if (completed < TOTAL) log(`stopped early at the ${MAX_MS / 60_000}-minute limit`);
+
+	// Expiries fire through the alarm in real time (TTL 1 min).
+	let after = await objectRows();
+	const waitUntil = performance.now() + 150_000;
+	while ((after.active > 0 || after.outbox > 0) && performance.now() < waitUntil) {
+		await sleep(5000);
+		after = await objectRows();
+		log(`waiting for expiry: ${after.active} live borrows, ${after.outbox} outbox rows`);
+	}
+	await sample(completed);
+	const settled = samples.at(-1);
+
+	// ClientToken purge: records live until the borrow's expiry + 24 h. Move every
+	// purge time back 24 h (as if a day had passed), then one check-in per license
+	// reschedules the alarm, which should purge every record whose borrow has ended.
+	for (const o of objects) await o.exec("UPDATE client_tokens SET purge_at = purge_at - 86400000");
+	const wake = tokenFactory(`${tag}w`);
+	for (const arn of arns) {
+		const out = parseCheckout(
+			await callOp(client, sign, "CheckoutBorrowLicense", checkoutBody(arn, wake())),
+		);
+		if (!out) {
+			fail("purge trigger checkout failed");
+			continue;
+		}
+		const ci = await callOp(
+			client,
+			sign,
+			"CheckInLicense",
+			JSON.stringify({ LicenseConsumptionToken: out.LicenseConsumptionToken }),
+		);
+		if (ci.status !== 200) fail(`purge trigger check-in: ${ci.status}`);
+	}
+	await sleep(3000);
+	const purged = await objectRows();
+	log(
+		`after moving purge times back 24 h: ${purged.clientTokens} client-token records left (${settled.objects.clientTokens} before)`,
+	);
+	client.close();
+
+	// ---- report ----
+	// The first sample after the start includes warm-up (100 objects opened, caches,
+	// V8 heaps sized); growth after it is what a leak would show.
+	const warm = samples[1] ?? samples[0];
+	const last = settled;
+	const during = samples.filter((s) => s.checkouts > 0 && s !== settled);
+	const maxRss = Math.max(...samples.map((s) => s.memMiB.rss));
+	const kibPer1k = (a, b) =>
+		b.checkouts === a.checkouts
+			? 0
+			: ((b.memMiB.rss - a.memMiB.rss) * 1024) / ((b.checkouts - a.checkouts) / 1000);
+	const mid = during[Math.floor(during.length / 2)] ?? warm;
+	const report = {
+		at: new Date().toISOString(),
+		checkouts: completed,
+		errors,
+		firstError,
+		loadSeconds: round(loadS, 0),
+		checkoutsPerS: round(completed / loadS, 1),
+		storage: storage.kind,
+		rssMiB: {
+			start: samples[0].memMiB.rss,
+			afterWarmup: warm.memMiB.rss,
+			max: maxRss,
+			end: last.memMiB.rss,
+			growthAfterWarmup: round(last.memMiB.rss - warm.memMiB.rss, 1),
+		},
+		rssSlopeKiBPer1kCheckouts: {
+			warmupToMid: round(kibPer1k(warm, mid), 1),
+			midToEnd: round(kibPer1k(mid, during.at(-1) ?? last), 1),
+		},
+		rowPayloadGrowthMiB: round(last.objects.objectMiB - warm.objects.objectMiB, 1),
+		maxLiveBorrows: Math.max(...during.map((s) => s.objects.active)),
+		maxOutboxRows: Math.max(...during.map((s) => s.objects.outbox)),
+		storedAtEnd: last.objects,
+		d1AtEnd: last.d1,
+		clientTokensAfterSimulatedDay: purged.clientTokens,
+		samples,
+	};
+	const dir = join(ROOT, "bench/results");
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, "soak-latest.json"), `${JSON.stringify(report, null, "\t")}\n`);
+
+	console.log("");
+	console.log(
+		`checkouts: ${completed} (${report.checkoutsPerS}/s incl. check-ins), errors: ${errors}`,
+	);
+	console.log(
+		`workerd RSS: ${report.rssMiB.start} MiB at start, ${report.rssMiB.afterWarmup} after ${warm.checkouts} checkouts, max ${report.rssMiB.max}, ${report.rssMiB.end} at the end ` +
+			`(${report.rssMiB.growthAfterWarmup >= 0 ? "+" : ""}${report.rssMiB.growthAfterWarmup} MiB after warm-up; ${report.rssSlopeKiBPer1kCheckouts.warmupToMid} then ${report.rssSlopeKiBPer1kCheckouts.midToEnd} KiB per 1k checkouts)`,
+	);
+	console.log(
+		`row payload stored meanwhile: +${report.rowPayloadGrowthMiB} MiB (SQLite files on ${storage.kind}, outside workerd's RSS except for page caches); live borrows peaked at ${report.maxLiveBorrows}, outbox at ${report.maxOutboxRows} rows`,
+	);
+	console.log(
+		`stored in the license objects: ${last.objects.checkedIn + last.objects.expired + last.objects.active} borrow rows, ${last.objects.clientTokens} client-token rows, ${last.objects.outbox} outbox rows; ${last.objects.objectMiB} MiB of row payload (before indexes and page overhead)`,
+	);
+	console.log(
+		`D1: ${last.d1.checkouts} checkout rows (${last.d1.checkoutsActive} ACTIVE), ${last.d1.auditEvents} audit events`,
+	);
+	console.log(
+		`live borrows after the wait: ${last.objects.active}; outbox: ${last.objects.outbox}`,
+	);
+	console.log(
+		`client-token records: ${settled.objects.clientTokens} before the purge time, ${purged.clientTokens} after moving purge times back 24 h (expected ${LICENSES}: the trigger checkouts' own records)`,
+	);
+	console.log("wrote bench/results/soak-latest.json");
+	const ok =
+		errors === 0 &&
+		last.objects.active === 0 &&
+		last.objects.outbox === 0 &&
+		purged.clientTokens <= LICENSES;
+	if (!ok)
+		console.error(
+			`\n!!!!!!!! SOAK FAILED: errors ${errors} (${firstError}), live ${last.objects.active}, outbox ${last.objects.outbox}, client tokens ${purged.clientTokens} !!!!!!!!`,
+		);
+	return ok ? 0 : 1;
+}
