@@ -312,13 +312,14 @@ async function deriveSigningKey(
 /**
  * Derived keys, per isolate. A key is valid for one (secret, date, region,
  * service), so a busy client costs four HMACs and five key imports once a day
- * instead of on every request. The cache key carries the access key id and a
- * SHA-256 fingerprint of the secret, never the secret itself, so a rotated
- * secret can never hit a key derived from the old one and nothing secret sits
- * in a Map key. Bounded; least recently used entries go first.
+ * instead of on every request. Entries are per access key id and remember the
+ * secret they were derived from (compared directly: both sides are the server's
+ * own), so a rotated secret never hits a key derived from the old one; no Map key
+ * holds a secret, and the hot path hashes nothing. Bounded; least recently used
+ * access keys go first.
  */
 const SIGNING_KEY_CACHE_MAX = 512;
-const signingKeys = new Map<string, CryptoKey>();
+const signingKeys = new Map<string, { secret: string; keys: Map<string, CryptoKey> }>();
 
 async function signingKeyFor(
 	accessKeyId: string,
@@ -327,18 +328,21 @@ async function signingKeyFor(
 	region: string,
 	service: string,
 ): Promise<CryptoKey> {
-	const cacheKey = `${accessKeyId}/${await sha256Hex(secret)}/${date}/${region}/${service}`;
-	const hit = signingKeys.get(cacheKey);
-	if (hit) {
-		signingKeys.delete(cacheKey);
-		signingKeys.set(cacheKey, hit);
-		return hit;
-	}
-	const key = await deriveSigningKey(secret, date, region, service);
-	signingKeys.set(cacheKey, key);
+	let entry = signingKeys.get(accessKeyId);
+	if (entry) signingKeys.delete(accessKeyId);
+	if (!entry || entry.secret !== secret) entry = { secret, keys: new Map() };
+	signingKeys.set(accessKeyId, entry);
 	if (signingKeys.size > SIGNING_KEY_CACHE_MAX) {
 		const oldest = signingKeys.keys().next().value;
 		if (oldest !== undefined) signingKeys.delete(oldest);
+	}
+	const scope = `${date}/${region}/${service}`;
+	let key = entry.keys.get(scope);
+	if (!key) {
+		key = await deriveSigningKey(secret, date, region, service);
+		// A few scopes per key at most (date rollover, several regions): keep the newest.
+		if (entry.keys.size >= 8) entry.keys.clear();
+		entry.keys.set(scope, key);
 	}
 	return key;
 }

@@ -55,7 +55,7 @@ export class OutboxDrainer {
 				this.onDeferred();
 				return false;
 			}
-			this.store.deleteOutbox(ids);
+			this.store.deleteOutboxThrough(ids[ids.length - 1] as number);
 		}
 	}
 }

@@ -348,8 +348,9 @@ export class LicenseStore {
 		return rows;
 	}
 
-	deleteOutbox(ids: readonly number[]): void {
-		for (const id of ids) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+	/** Drained rows are always the oldest, so one range delete removes exactly them. */
+	deleteOutboxThrough(lastId: number): void {
+		this.sql.exec("DELETE FROM outbox WHERE id <= ?", lastId);
 	}
 
 	deferOutbox(ids: readonly number[], nextAttemptAt: number): void {

@@ -64,12 +64,20 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
 	return parsed as Record<string, unknown>;
 }
 
-function successHeaders(requestId: string): Headers {
-	return new Headers({
-		"Content-Type": JSON_11,
-		"x-amzn-RequestId": requestId,
-		Date: new Date(clock.now()).toUTCString(),
-	});
+// The Date header changes once a second: format it once a second.
+let dateSecond = -1;
+let dateText = "";
+function httpDate(): string {
+	const second = Math.floor(clock.now() / 1000);
+	if (second !== dateSecond) {
+		dateSecond = second;
+		dateText = new Date(second * 1000).toUTCString();
+	}
+	return dateText;
+}
+
+function successHeaders(requestId: string): Record<string, string> {
+	return { "Content-Type": JSON_11, "x-amzn-RequestId": requestId, Date: httpDate() };
 }
 
 export function buildApp(): Hono<AppEnv> {
@@ -81,7 +89,7 @@ export function buildApp(): Hono<AppEnv> {
 		c.set("requestId", requestId);
 		await next();
 		if (!c.res.headers.has("x-amzn-RequestId")) c.res.headers.set("x-amzn-RequestId", requestId);
-		if (!c.res.headers.has("Date")) c.res.headers.set("Date", new Date(clock.now()).toUTCString());
+		if (!c.res.headers.has("Date")) c.res.headers.set("Date", httpDate());
 	});
 
 	app.get("/.well-known/jwks.json", (c) => {
