@@ -1,8 +1,9 @@
 import { clock } from "../clock";
+import { sha256Hex } from "../encoding";
 import type { Env } from "../env";
 import { AwsError } from "../protocol/errors";
 import { lookupPrincipal, mayCall, type Principal } from "./principals";
-import { sha256Hex, verifySigV4 } from "./sigv4";
+import { verifySigV4 } from "./sigv4";
 
 export type { Principal } from "./principals";
 

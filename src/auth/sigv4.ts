@@ -22,6 +22,7 @@
  * sign (AWS puts the canonical request in some messages; we do not).
  */
 
+import { hex, sha256Hex } from "../encoding";
 import {
 	ALGORITHM,
 	canonicalRequest,
@@ -251,14 +252,6 @@ function skewError(
 const encoder = new TextEncoder();
 /** TextEncoder always returns a fresh, ArrayBuffer-backed array; the typings just don't say so. */
 const utf8 = (text: string) => encoder.encode(text) as Uint8Array<ArrayBuffer>;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function toHex(buffer: ArrayBuffer): string {
-	const bytes = new Uint8Array(buffer);
-	let out = "";
-	for (const b of bytes) out += HEX[b];
-	return out;
-}
 
 function fromHex(hex: string): Uint8Array<ArrayBuffer> {
 	const out = new Uint8Array(hex.length >> 1);
@@ -266,20 +259,8 @@ function fromHex(hex: string): Uint8Array<ArrayBuffer> {
 	return out;
 }
 
-function bytesOf(data: ArrayBuffer | Uint8Array | string): ArrayBuffer | Uint8Array<ArrayBuffer> {
-	if (typeof data === "string") return utf8(data);
-	if (data instanceof ArrayBuffer) return data;
-	// WebCrypto takes views as they are (offset and length respected); only a
-	// view over a SharedArrayBuffer has to be copied into a plain buffer first.
-	return data.buffer instanceof ArrayBuffer
-		? (data as Uint8Array<ArrayBuffer>)
-		: new Uint8Array(data);
-}
-
-/** Lower-case hex SHA-256. */
-export async function sha256Hex(data: ArrayBuffer | Uint8Array | string): Promise<string> {
-	return toHex(await crypto.subtle.digest("SHA-256", bytesOf(data)));
-}
+/** Re-exported for callers that hash alongside verification. */
+export { sha256Hex };
 
 const HMAC_SHA256 = { name: "HMAC", hash: "SHA-256" } as const;
 
@@ -364,7 +345,7 @@ export async function computeSignature(
 	toSign: string,
 ): Promise<string> {
 	const key = await deriveSigningKey(secretAccessKey, date, region, service);
-	return toHex(await crypto.subtle.sign("HMAC", key, utf8(toSign)));
+	return hex(await crypto.subtle.sign("HMAC", key, utf8(toSign)));
 }
 
 // --- verification ----------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { hex } from "../encoding";
 import type { Env } from "../env";
 import type { LicenseObject } from "./object";
 
@@ -78,12 +79,6 @@ export function placementOf(licenseId: string): Placement {
 	const j = Number.parseInt(licenseId.charAt(2), 16);
 	const h = Number.parseInt(licenseId.charAt(3), 16);
 	return { jurisdiction: JURISDICTIONS[j] ?? null, locationHint: LOCATION_HINTS[h] ?? null };
-}
-
-function hex(bytes: Uint8Array): string {
-	let out = "";
-	for (const b of bytes) out += b.toString(16).padStart(2, "0");
-	return out;
 }
 
 /**

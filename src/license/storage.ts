@@ -370,9 +370,4 @@ export class LicenseStore {
 			.toArray()[0];
 		return r ? { at: r.t as number, retry: (r.attempts as number) > 0 } : null;
 	}
-
-	outboxSize(): number {
-		const r = this.sql.exec("SELECT COUNT(*) AS n FROM outbox").toArray()[0];
-		return (r?.n as number) ?? 0;
-	}
 }

@@ -1,8 +1,9 @@
+import { sha256Hex } from "../encoding";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
 import type { RequestedEntitlement } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
-import { readLicenseArn, redirectIfForeign, sha256Hex, targetLicense } from "./common";
+import { readLicenseArn, redirectIfForeign, targetLicense } from "./common";
 import type { Operation } from "./types";
 
 const QUANTITY = /^[1-9][0-9]{0,15}$/;

@@ -61,13 +61,6 @@ export function targetLicense(env: Env, arn: string): LicenseTarget {
 	return { ref, stub: licenseStub(env, ref.licenseId) };
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-	let out = "";
-	for (const b of new Uint8Array(digest)) out += b.toString(16).padStart(2, "0");
-	return out;
-}
-
 /** JSON with object keys sorted at every level: equal values give equal text. */
 export function canonicalJson(value: unknown): string {
 	return JSON.stringify(value, (_key, v: unknown) =>

@@ -1,10 +1,11 @@
 import { clock, isoSeconds } from "../clock";
+import { sha256Hex } from "../encoding";
 import { licenseArn, licenseStub, mintLicenseId, placementForRegion } from "../license/ids";
 import type { License } from "../license/model";
 import { beneficiaryAccountOf } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
-import { canonicalJson, readClientToken, sha256Hex } from "./common";
+import { canonicalJson, readClientToken } from "./common";
 import { keyFingerprint, readLicenseBody } from "./licenseInput";
 import type { Operation } from "./types";
 

@@ -1,6 +1,6 @@
+import { sha256Hex } from "../encoding";
 import { Validator } from "../protocol/validation";
 import { type LicenseQuery, queryIssuedLicenses } from "../records/d1";
-import { sha256Hex } from "./common";
 import { decodePageToken, encodePageToken, readMaxResults } from "./paging";
 import type { Operation } from "./types";
 

@@ -1,3 +1,4 @@
+import { base64url, fromBase64url } from "../encoding";
 import { AwsError } from "../protocol/errors";
 import type { Validator } from "../protocol/validation";
 
@@ -21,17 +22,6 @@ function key(): Promise<CryptoKey> {
 	return macKey;
 }
 
-function b64url(bytes: Uint8Array): string {
-	let s = "";
-	for (const b of bytes) s += String.fromCharCode(b);
-	return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromB64url(text: string): Uint8Array {
-	const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-	return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
-
 async function mac(position: string, scope: string): Promise<Uint8Array> {
 	return new Uint8Array(
 		await crypto.subtle.sign("HMAC", await key(), encoder.encode(`${scope}\n${position}`)),
@@ -39,7 +29,7 @@ async function mac(position: string, scope: string): Promise<Uint8Array> {
 }
 
 export async function encodePageToken(position: string, scope: string): Promise<string> {
-	return `${b64url(encoder.encode(position))}.${b64url(await mac(position, scope))}`;
+	return `${base64url(encoder.encode(position))}.${base64url(await mac(position, scope))}`;
 }
 
 /** The position a NextToken stands for, or ValidationException if it was not issued for this query. */
@@ -51,11 +41,11 @@ export async function decodePageToken(token: string, scope: string): Promise<str
 	const [body, sig] = token.split(".");
 	if (!body || !sig || token.split(".").length !== 2) throw invalid;
 	try {
-		const position = new TextDecoder().decode(fromB64url(body));
+		const position = new TextDecoder().decode(fromBase64url(body));
 		const ok = await crypto.subtle.verify(
 			"HMAC",
 			await key(),
-			fromB64url(sig),
+			fromBase64url(sig),
 			encoder.encode(`${scope}\n${position}`),
 		);
 		if (!ok) throw invalid;

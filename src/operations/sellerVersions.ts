@@ -1,3 +1,4 @@
+import { sha256Hex } from "../encoding";
 import { unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
 import {
@@ -5,7 +6,6 @@ import {
 	readClientToken,
 	readLicenseArn,
 	redirectIfForeign,
-	sha256Hex,
 	targetLicense,
 } from "./common";
 import { keyFingerprint, readLicenseBody, readStatus } from "./licenseInput";

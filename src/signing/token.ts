@@ -1,3 +1,4 @@
+import { base64url } from "../encoding";
 import type { Env } from "../env";
 import type { BorrowTokenClaims } from "../verify/claims";
 import { importSigningKey, scheduledKeys, signingKeyAt } from "./keys";
@@ -10,19 +11,6 @@ import { importSigningKey, scheduledKeys, signingKeyAt } from "./keys";
 export type BorrowClaims = Omit<BorrowTokenClaims, "nodeId"> & { nodeId?: string | undefined };
 
 const encoder = new TextEncoder();
-
-type WithToBase64 = Uint8Array & {
-	toBase64?: (options: { alphabet: "base64url"; omitPadding: boolean }) => string;
-};
-
-/** The runtime's native base64url where it has one (workerd does), a portable loop otherwise. */
-function base64url(bytes: Uint8Array): string {
-	const native = (bytes as WithToBase64).toBase64;
-	if (native) return native.call(bytes, { alphabet: "base64url", omitPadding: true });
-	let binary = "";
-	for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number);
-	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 const headerCache = new Map<string, string>();
 
