@@ -25,6 +25,7 @@ import {
 	productRevision,
 	ROOT,
 	round,
+	runAndExit,
 	runPhase,
 	seedPrincipal,
 	startMiniflare,
@@ -54,17 +55,7 @@ const { mf, productUrl, stageUrl } = await startMiniflare(paths, secrets, {
 	limiter: LIMITER,
 	persistPath: storage.path,
 });
-let exitCode = 0;
-try {
-	exitCode = await main();
-} catch (err) {
-	console.error(err);
-	exitCode = 2;
-} finally {
-	await mf.dispose();
-	storage.cleanup();
-}
-process.exit(exitCode);
+await runAndExit(mf, storage, main);
 
 async function main() {
 	const db = await applyMigrations(mf);

@@ -21,6 +21,7 @@ import {
 	procCpuSeconds,
 	ROOT,
 	round,
+	runAndExit,
 	seedPrincipal,
 	sleep,
 	startMiniflare,
@@ -47,17 +48,7 @@ const { mf, productUrl } = await startMiniflare(paths, secrets, {
 	inspectObjects: true,
 	inspectorPort: 0,
 });
-let exitCode = 0;
-try {
-	exitCode = await main();
-} catch (err) {
-	console.error(err);
-	exitCode = 2;
-} finally {
-	await mf.dispose();
-	storage.cleanup();
-}
-process.exit(exitCode);
+await runAndExit(mf, storage, main);
 
 function memory(pids) {
 	const out = { rss: 0, anon: 0, file: 0, shmem: 0 };

@@ -18,10 +18,11 @@
 // VM cancels out. BENCH_VARIANTS=nodrain,nosign picks some; BENCH_SECONDS (default 4).
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build, stop as stopEsbuild } from "esbuild";
+import { stop as stopEsbuild } from "esbuild";
 import {
 	applyMigrations,
 	buildWorkers,
+	bundle,
 	callOp,
 	checkoutBody,
 	createLicenses,
@@ -144,18 +145,7 @@ async function buildVariant(name, patches) {
 	}
 	const outfile = join(dir, "product.js");
 	try {
-		await build({
-			entryPoints: [join(dir, "src/index.ts")],
-			outfile,
-			bundle: true,
-			format: "esm",
-			platform: "neutral",
-			target: "es2022",
-			external: ["cloudflare:*", "node:*"],
-			conditions: ["workerd", "worker", "browser"],
-			mainFields: ["module", "main"],
-			logLevel: "silent",
-		});
+		await bundle(join(dir, "src/index.ts"), outfile, "silent");
 	} catch (err) {
 		console.log(
 			`${name}: skipped (the patched copy does not build: ${String(err.message).split("\n")[1] ?? err.message})`,

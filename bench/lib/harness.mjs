@@ -32,19 +32,16 @@ const ESBUILD_COMMON = {
 	minify: false,
 };
 
+/** Bundles one Worker entry the way wrangler would for workerd. */
+export function bundle(entry, outfile, logLevel = ESBUILD_COMMON.logLevel) {
+	return build({ ...ESBUILD_COMMON, entryPoints: [entry], outfile, logLevel });
+}
+
 /** Bundles the product (src/index.ts, unchanged) and the bench-only stage worker. */
 export async function buildWorkers() {
 	mkdirSync(BUILD_DIR, { recursive: true });
-	await build({
-		...ESBUILD_COMMON,
-		entryPoints: [join(ROOT, "src/index.ts")],
-		outfile: join(BUILD_DIR, "product.js"),
-	});
-	await build({
-		...ESBUILD_COMMON,
-		entryPoints: [join(ROOT, "bench/stage-worker.js")],
-		outfile: join(BUILD_DIR, "stage.js"),
-	});
+	await bundle(join(ROOT, "src/index.ts"), join(BUILD_DIR, "product.js"));
+	await bundle(join(ROOT, "bench/stage-worker.js"), join(BUILD_DIR, "stage.js"));
 	await stopEsbuild();
 	return { product: join(BUILD_DIR, "product.js"), stage: join(BUILD_DIR, "stage.js") };
 }
@@ -586,4 +583,22 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function tokenFactory(tag) {
 	let n = 0;
 	return () => `${tag}${(n++).toString(36)}`;
+}
+
+/**
+ * Runs `main(mf)` against a started Miniflare, always disposes it and the storage
+ * directory, and exits with main's code (2 if it threw).
+ */
+export async function runAndExit(mf, storage, main) {
+	let exitCode = 0;
+	try {
+		exitCode = await main();
+	} catch (err) {
+		console.error(err);
+		exitCode = 2;
+	} finally {
+		await mf.dispose();
+		storage.cleanup();
+	}
+	process.exit(exitCode);
 }
