@@ -1,5 +1,4 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import {
 	CheckoutBorrowLicenseCommand,
 	type CheckoutBorrowLicenseCommandOutput,
@@ -12,8 +11,8 @@ import {
 } from "@aws-sdk/client-license-manager";
 import { expect } from "vitest";
 import { clock, isoSeconds } from "../../src/clock";
-import { licenseStub, parseLicenseArn } from "../../src/license/ids";
 import { call, sdkClient } from "../helpers/client";
+import { d1Rows, stubOf } from "../helpers/d1";
 import { licenseInput, uniqueToken } from "../helpers/licenses";
 
 /**
@@ -34,17 +33,12 @@ export function now(): number {
 	return clock.now();
 }
 
-export { isoSeconds };
-
-export function stub(arn: string) {
-	const ref = parseLicenseArn(arn);
-	if (!ref) throw new Error(`not a minted license ARN: ${arn}`);
-	return licenseStub(env, ref.licenseId);
-}
+/** The license object behind an ARN, and D1 rows: the shared helpers under their short names here. */
+export { d1Rows as d1, isoSeconds, stubOf as stub };
 
 /** Runs the license's alarm now (expiry, purge, outbox drain); true if one was scheduled. */
 export function runAlarm(arn: string): Promise<boolean> {
-	return runDurableObjectAlarm(stub(arn));
+	return runDurableObjectAlarm(stubOf(arn));
 }
 
 /**
@@ -53,14 +47,7 @@ export function runAlarm(arn: string): Promise<boolean> {
  */
 export async function drain(arn: string): Promise<void> {
 	await runAlarm(arn);
-	await runInDurableObject(stub(arn), (instance) => instance.drainOutbox());
-}
-
-export async function d1(sql: string, ...bindings: unknown[]): Promise<Row[]> {
-	const { results } = await env.DB.prepare(sql)
-		.bind(...bindings)
-		.all<Row>();
-	return results;
+	await runInDurableObject(stubOf(arn), (instance) => instance.drainOutbox());
 }
 
 export async function newLicense(
