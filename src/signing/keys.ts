@@ -180,6 +180,19 @@ export interface PublicJwk {
 	kid: string;
 	alg: "PS384";
 	use: "sig";
+	/**
+	 * SPEC §5: the key's window, ISO-8601 UTC. Extra members that other JWT libraries
+	 * ignore; the shipped verifier refuses a token whose `issuedAt` is outside
+	 * [activeFrom, retiredAt), so a retired key cannot mint tokens that verify.
+	 */
+	activeFrom: string;
+	/** Only once the schedule sets it. */
+	retiredAt?: string;
+}
+
+/** ISO-8601 UTC with `Z`; milliseconds only when the schedule has them. */
+function isoInstant(ms: number): string {
+	return new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
 export function publicJwk(key: ScheduledKey): PublicJwk {
@@ -190,6 +203,8 @@ export function publicJwk(key: ScheduledKey): PublicJwk {
 		kid: key.kid,
 		alg: "PS384",
 		use: "sig",
+		activeFrom: isoInstant(key.activeFrom),
+		...(key.retiredAt === null ? {} : { retiredAt: isoInstant(key.retiredAt) }),
 	};
 }
 
