@@ -7,6 +7,17 @@ import { verifySigV4 } from "./sigv4";
 
 export type { Principal } from "./principals";
 
+/**
+ * SPEC §11: what the signature must cover so a captured request cannot be re-aimed.
+ * SigV4 lets the signer choose SignedHeaders; a request signed over host;x-amz-date
+ * alone could be replayed with another X-Amz-Target (an Extend sent as a CheckIn)
+ * or another Content-Type. Every AWS SDK and botocore sign all of these already.
+ */
+const OPERATION_BINDING = {
+	always: ["host", "x-amz-date", "x-amz-target"],
+	whenPresent: ["content-type"],
+} as const;
+
 /** Seconds a throttled caller is advised to wait: the Rate Limiting bindings count in 60 s windows. */
 const PRINCIPAL_RETRY_AFTER_S = 60;
 
@@ -36,6 +47,7 @@ export async function authenticate(
 			return principal;
 		},
 		clock.now(),
+		{ requiredSignedHeaders: OPERATION_BINDING },
 	);
 	if (!verdict.ok) throw new AwsError(verdict.error.type, verdict.error.message);
 	const caller = principal as Principal | null;
