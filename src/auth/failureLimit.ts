@@ -70,6 +70,7 @@ export function blockedForMs(bucket: string): number {
  * Counts one failed authentication; blocks the bucket once the binding says it
  * is over its budget. A failing binding is logged and ignored: the request has
  * already failed, and the limit protects D1 rather than decides who is who.
+ * Without the binding (a deployment that removed it), nothing is counted.
  */
 export async function countFailure(env: Env, bucket: string): Promise<void> {
 	const limiter = env.AUTH_FAILURE_LIMITER;
