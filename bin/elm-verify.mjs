@@ -14,17 +14,40 @@ const USAGE = `Usage:
       --entitlement <name>     require this entitlement (repeatable)
       --now <ISO-8601>         verify as of this instant instead of the system clock
       --clock-tolerance <sec>  allowed clock skew (default 300)
+      --allow-http-localhost   allow --jwks http://localhost… (also 127.0.0.0/8, [::1]);
+                               otherwise a JWKS URL must be https://
       Prints "VALID" and the claims (exit 0) or "INVALID <CODE>: <why>" (exit 1).
 
   elm-verify keys generate [--kid <kid>] [--bits 2048|3072|4096] [--active-from <ISO>] [--json]
       Make a new PS384 signing key and print the config fragments to install it.
 
   elm-verify keys show --jwks <file|url> [--signing-keys <file|JSON>] [--now <ISO>]
+                       [--allow-http-localhost]
       List the JWKS entries, whether a verifier can use them, and, given the
       SIGNING_KEYS var, where each is in its schedule. Exit 1 if no key is usable
       or private key material is published.
 
 Exit status: 0 valid/ok, 1 invalid/problem found, 2 usage or setup error.`;
+
+/**
+ * Control characters a token or a JWKS could carry — C0 and C1 (ESC and CSI start
+ * terminal sequences), DEL, line separators and bidi overrides — are printed as
+ * \uXXXX escapes, never raw. Kept here rather than imported from the library: usage
+ * errors are printed even when dist/verify cannot be loaded. (The library's own
+ * messages already escape these; this is the terminal's last line of defence.)
+ */
+const UNSAFE =
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+	/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeControls(text) {
+	return String(text).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Writes text, keeping its line breaks and escaping every other control character. */
+function print(stream, text) {
+	stream.write(text.split("\n").map(escapeControls).join("\n"));
+}
 
 class UsageError extends Error {}
 /** Verification could not be performed (unreadable JWKS, bad config): exit 2. */
@@ -76,11 +99,18 @@ function parseJson(text, what) {
 	}
 }
 
-async function loadJwks(lib, source) {
+async function loadJwks(lib, source, allowHttpLocalhost) {
 	if (source === undefined) throw new UsageError("--jwks <file|url> is required");
 	if (/^https?:\/\//i.test(source)) {
+		if (/^http:/i.test(source) && !allowHttpLocalhost) {
+			throw new SetupError(
+				`refusing to fetch the JWKS over plain http:// (${source}): anyone on the path could replace the keys. Use https://, or for a local server pass --allow-http-localhost (localhost, 127.0.0.0/8 and [::1] only)`,
+			);
+		}
 		try {
-			return await lib.fetchJwks(source);
+			return await lib.fetchJwks(source, undefined, {
+				allowInsecureLocalhost: Boolean(allowHttpLocalhost),
+			});
 		} catch (cause) {
 			throw new SetupError(`cannot fetch JWKS from ${source}: ${cause.message}`);
 		}
@@ -103,6 +133,7 @@ async function verify(args) {
 		entitlement: { type: "string", multiple: true },
 		now: { type: "string" },
 		"clock-tolerance": { type: "string" },
+		"allow-http-localhost": { type: "boolean" },
 	});
 	if (values.help) return help();
 	if (positionals.length !== 1)
@@ -117,7 +148,7 @@ async function verify(args) {
 	const token = (tokenArg === "-" ? await readStdin() : tokenArg).trim();
 
 	const lib = await loadLibrary();
-	const keys = await loadJwks(lib, values.jwks);
+	const keys = await loadJwks(lib, values.jwks, values["allow-http-localhost"]);
 	try {
 		const claims = await lib.verifyBorrowToken(token, {
 			keys,
@@ -128,11 +159,13 @@ async function verify(args) {
 			now,
 			clockToleranceSec: tolerance === undefined ? undefined : Number(tolerance),
 		});
-		process.stdout.write(`VALID\n${JSON.stringify(claims, null, 2)}\n`);
+		// JSON escapes C0 controls in strings but not C1 (U+0085, U+009B): print() does.
+		print(process.stdout, `VALID\n${JSON.stringify(claims, null, 2)}\n`);
 		return 0;
 	} catch (error) {
 		if (lib.isBorrowTokenError(error)) {
-			process.stdout.write(`INVALID ${error.code}: ${error.message}\n`);
+			// One line, whatever the message holds.
+			print(process.stdout, `INVALID ${error.code}: ${escapeControls(error.message)}\n`);
 			return 1;
 		}
 		if (error instanceof TypeError) throw new SetupError(error.message);
@@ -162,11 +195,12 @@ async function keysGenerate(args) {
 		throw cause;
 	}
 	if (values.json) {
-		process.stdout.write(`${JSON.stringify(key, null, 2)}\n`);
+		print(process.stdout, `${JSON.stringify(key, null, 2)}\n`);
 		return 0;
 	}
 	const bits = Number(values.bits);
-	process.stdout.write(
+	print(
+		process.stdout,
 		[
 			`# New signing key ${key.kid} (RSA-${bits}, PS384)`,
 			"#",
@@ -216,12 +250,13 @@ async function keysShow(args) {
 		jwks: { type: "string" },
 		"signing-keys": { type: "string" },
 		now: { type: "string" },
+		"allow-http-localhost": { type: "boolean" },
 	});
 	if (values.help) return help();
 	if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
 	const now = (isoArg(values.now, "--now") ?? new Date()).getTime();
 	const lib = await loadLibrary();
-	const jwks = await loadJwks(lib, values.jwks);
+	const jwks = await loadJwks(lib, values.jwks, values["allow-http-localhost"]);
 	const schedule = await loadSchedule(values["signing-keys"]);
 	let report;
 	try {
@@ -250,13 +285,13 @@ async function keysShow(args) {
 	const lines = [["KID", "STATUS", "DETAILS"], ...rows].map(
 		([kid, status, details]) => `${kid.padEnd(width)}  ${status.padEnd(9)}  ${details}`,
 	);
-	process.stdout.write(`${lines.join("\n")}\n`);
+	print(process.stdout, `${lines.join("\n")}\n`);
 	const problem = !report.some((k) => k.usable) || report.some((k) => k.hasPrivateMembers);
 	return problem ? 1 : 0;
 }
 
 function help() {
-	process.stdout.write(`${USAGE}\n`);
+	print(process.stdout, `${USAGE}\n`);
 	return 0;
 }
 
@@ -276,13 +311,16 @@ try {
 	process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
 	if (error instanceof UsageError) {
-		process.stderr.write(`elm-verify: ${error.message}\n(see elm-verify --help)\n`);
+		print(
+			process.stderr,
+			`elm-verify: ${escapeControls(error.message)}\n(see elm-verify --help)\n`,
+		);
 		process.exitCode = 2;
 	} else if (error instanceof SetupError) {
-		process.stderr.write(`elm-verify: ${error.message}\n`);
+		print(process.stderr, `elm-verify: ${escapeControls(error.message)}\n`);
 		process.exitCode = 2;
 	} else {
-		process.stderr.write(`elm-verify: unexpected error: ${error?.stack ?? error}\n`);
+		print(process.stderr, `elm-verify: unexpected error: ${error?.stack ?? error}\n`);
 		process.exitCode = 2;
 	}
 }

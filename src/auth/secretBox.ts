@@ -19,10 +19,26 @@ function fromBase64(text: string): Uint8Array<ArrayBuffer> {
 	return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-export function importBoxKey(base64Key: string): Promise<BoxKey> {
-	const raw = fromBase64(base64Key);
-	if (raw.byteLength !== 32)
-		throw new Error("PRINCIPAL_SECRET_KEY must be 32 bytes, base64-encoded");
+/**
+ * PRINCIPAL_SECRET_KEY is unusable. The message is fixed: it names the secret and
+ * never quotes it (it reaches the logs of every request that needs the key).
+ */
+export class SecretKeyConfigError extends Error {
+	override name = "SecretKeyConfigError";
+}
+
+const BAD_BOX_KEY = "PRINCIPAL_SECRET_KEY is not base64 of 32 bytes";
+
+/** Rejects (never throws) with a SecretKeyConfigError when the text is not base64 of 32 bytes. */
+export async function importBoxKey(base64Key: string): Promise<BoxKey> {
+	let raw: Uint8Array<ArrayBuffer>;
+	try {
+		raw = fromBase64(base64Key);
+	} catch {
+		// atob's own error is dropped: its wording is the runtime's, not ours to vouch for.
+		throw new SecretKeyConfigError(BAD_BOX_KEY);
+	}
+	if (raw.byteLength !== 32) throw new SecretKeyConfigError(BAD_BOX_KEY);
 	return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 

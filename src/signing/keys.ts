@@ -1,4 +1,5 @@
 import { clock } from "../clock";
+import { fromBase64url } from "../encoding";
 import type { Env } from "../env";
 
 /**
@@ -17,50 +18,128 @@ export interface ScheduledKey {
 	jwk: JsonWebKey;
 }
 
+/**
+ * The key configuration is unusable. Its message names the setting and a fixed
+ * reason, never the setting's content: it is logged on every request that needs a
+ * key, and a parser's own message (e.g. JSON.parse's SyntaxError) quotes the text
+ * around the fault — for SIGNING_PRIVATE_KEYS, private-key material.
+ */
 export class SigningConfigError extends Error {
 	override name = "SigningConfigError";
 }
 
+/** SPEC §5: RSA keys under this size are refused at load. */
+export const MIN_RSA_BITS = 2048;
+
+const PRIVATE = "SIGNING_PRIVATE_KEYS";
+const SCHEDULE = "SIGNING_KEYS";
+
+// Kids are public (they are in every token header), but in SIGNING_PRIVATE_KEYS they
+// are member names of a secret: one that does not look like a kid is not repeated.
+const PLAIN_KID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function kidName(kid: string): string {
+	return PLAIN_KID.test(kid) ? kid : "(a kid that is not 1-64 of A-Z a-z 0-9 . _ : -)";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** JSON.parse whose failure names the setting only: the SyntaxError would quote it. */
+function parseSetting(name: string, text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw new SigningConfigError(`${name} is not valid JSON`);
+	}
+}
+
 function parseTime(value: unknown, what: string): number {
 	const ms = typeof value === "string" ? Date.parse(value) : Number.NaN;
-	if (Number.isNaN(ms)) throw new SigningConfigError(`${what} is not an ISO-8601 date`);
+	if (Number.isNaN(ms))
+		throw new SigningConfigError(`${SCHEDULE}: ${what} is not an ISO-8601 date`);
 	return ms;
 }
 
+/** Bit length of an RSA modulus given as base64url (a JWK's `n`), or null if it is not one. */
+export function rsaModulusBits(n: string): number | null {
+	let bytes: Uint8Array;
+	try {
+		bytes = fromBase64url(n);
+	} catch {
+		return null;
+	}
+	let i = 0;
+	while (i < bytes.length && bytes[i] === 0) i++;
+	const top = bytes[i];
+	if (top === undefined) return null;
+	return (bytes.length - i - 1) * 8 + (32 - Math.clz32(top));
+}
+
+/** The private JWK for `kid`, checked to be an RSA private key of at least MIN_RSA_BITS. */
+function privateJwk(privates: Record<string, unknown>, kid: string): JsonWebKey {
+	const jwk = Object.hasOwn(privates, kid) ? privates[kid] : undefined;
+	const name = kidName(kid);
+	if (jwk === undefined) throw new SigningConfigError(`${PRIVATE} has no key for kid ${name}`);
+	if (
+		!isRecord(jwk) ||
+		jwk.kty !== "RSA" ||
+		typeof jwk.n !== "string" ||
+		typeof jwk.e !== "string" ||
+		typeof jwk.d !== "string"
+	) {
+		throw new SigningConfigError(`${PRIVATE} kid ${name} is not a private RSA JWK`);
+	}
+	const bits = rsaModulusBits(jwk.n);
+	if (bits === null)
+		throw new SigningConfigError(`${PRIVATE} kid ${name} is not a private RSA JWK`);
+	if (bits < MIN_RSA_BITS) {
+		throw new SigningConfigError(
+			`${PRIVATE} kid ${name} is a ${bits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`,
+		);
+	}
+	return jwk as unknown as JsonWebKey;
+}
+
 /** Without SIGNING_KEYS a single key is active since the epoch (a dev key); more than one would be ambiguous. */
-function noScheduleKeys(
-	privates: Record<string, JsonWebKey>,
-): { kid: string; activeFrom: string }[] {
+function noScheduleKeys(privates: Record<string, unknown>): { kid: string; activeFrom: string }[] {
 	const kids = Object.keys(privates);
 	if (kids.length !== 1) {
 		throw new SigningConfigError(
-			"SIGNING_KEYS must schedule the keys when SIGNING_PRIVATE_KEYS holds more than one",
+			`${SCHEDULE} must schedule the keys when ${PRIVATE} holds more than one`,
 		);
 	}
 	return kids.map((kid) => ({ kid, activeFrom: "1970-01-01T00:00:00Z" }));
 }
 
 function parseKeys(env: Env): ScheduledKey[] {
-	if (!env.SIGNING_PRIVATE_KEYS) throw new SigningConfigError("SIGNING_PRIVATE_KEYS is not set");
-	const privates = JSON.parse(env.SIGNING_PRIVATE_KEYS) as Record<string, JsonWebKey>;
-	const schedule: unknown[] = env.SIGNING_KEYS
-		? (JSON.parse(env.SIGNING_KEYS) as unknown[])
+	if (!env.SIGNING_PRIVATE_KEYS) throw new SigningConfigError(`${PRIVATE} is not set`);
+	const privates = parseSetting(PRIVATE, env.SIGNING_PRIVATE_KEYS);
+	if (!isRecord(privates)) {
+		throw new SigningConfigError(`${PRIVATE} is not a JSON object of {kid: private JWK}`);
+	}
+	const schedule = env.SIGNING_KEYS
+		? parseSetting(SCHEDULE, env.SIGNING_KEYS)
 		: noScheduleKeys(privates);
-	return schedule.map((raw) => {
-		const entry = raw as { kid?: unknown; activeFrom?: unknown; retiredAt?: unknown };
-		if (typeof entry.kid !== "string" || !entry.kid)
-			throw new SigningConfigError("a SIGNING_KEYS entry has no kid");
-		const jwk = privates[entry.kid];
-		if (jwk?.kty !== "RSA" || !jwk.n || !jwk.d) {
-			throw new SigningConfigError(`no private RSA JWK for kid ${entry.kid}`);
+	if (!Array.isArray(schedule)) {
+		throw new SigningConfigError(
+			`${SCHEDULE} is not a JSON array of {kid, activeFrom, retiredAt?}`,
+		);
+	}
+	return schedule.map((entry: unknown) => {
+		if (!isRecord(entry) || typeof entry.kid !== "string" || !entry.kid)
+			throw new SigningConfigError(`${SCHEDULE}: an entry has no kid`);
+		const kid = entry.kid;
+		const name = kidName(kid);
+		const jwk = privateJwk(privates, kid);
+		const activeFrom = parseTime(entry.activeFrom, `activeFrom of ${name}`);
+		const retiredAt =
+			entry.retiredAt == null ? null : parseTime(entry.retiredAt, `retiredAt of ${name}`);
+		if (retiredAt !== null && retiredAt <= activeFrom) {
+			throw new SigningConfigError(`${SCHEDULE}: retiredAt of ${name} is not after its activeFrom`);
 		}
-		return {
-			kid: entry.kid,
-			activeFrom: parseTime(entry.activeFrom, `activeFrom of ${entry.kid}`),
-			retiredAt:
-				entry.retiredAt == null ? null : parseTime(entry.retiredAt, `retiredAt of ${entry.kid}`),
-			jwk,
-		};
+		return { kid, activeFrom, retiredAt, jwk };
 	});
 }
 
@@ -101,6 +180,19 @@ export interface PublicJwk {
 	kid: string;
 	alg: "PS384";
 	use: "sig";
+	/**
+	 * SPEC §5: the key's window, ISO-8601 UTC. Extra members that other JWT libraries
+	 * ignore; the shipped verifier refuses a token whose `issuedAt` is outside
+	 * [activeFrom, retiredAt), so a retired key cannot mint tokens that verify.
+	 */
+	activeFrom: string;
+	/** Only once the schedule sets it. */
+	retiredAt?: string;
+}
+
+/** ISO-8601 UTC with `Z`; milliseconds only when the schedule has them. */
+function isoInstant(ms: number): string {
+	return new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
 export function publicJwk(key: ScheduledKey): PublicJwk {
@@ -111,6 +203,8 @@ export function publicJwk(key: ScheduledKey): PublicJwk {
 		kid: key.kid,
 		alg: "PS384",
 		use: "sig",
+		activeFrom: isoInstant(key.activeFrom),
+		...(key.retiredAt === null ? {} : { retiredAt: isoInstant(key.retiredAt) }),
 	};
 }
 
@@ -126,13 +220,20 @@ export function importSigningKey(key: ScheduledKey): Promise<CryptoKey> {
 	let pending = imported.get(cacheKey);
 	if (!pending) {
 		const { kty, n, e, d, p, q, dp, dq, qi } = key.jwk;
-		pending = crypto.subtle.importKey(
-			"jwk",
-			{ kty, n, e, d, p, q, dp, dq, qi, alg: "PS384", ext: false },
-			{ name: "RSA-PSS", hash: "SHA-384" },
-			false,
-			["sign"],
-		);
+		pending = crypto.subtle
+			.importKey(
+				"jwk",
+				{ kty, n, e, d, p, q, dp, dq, qi, alg: "PS384", ext: false },
+				{ name: "RSA-PSS", hash: "SHA-384" },
+				false,
+				["sign"],
+			)
+			.catch(() => {
+				// WebCrypto's reason is dropped with the rest of the import: name the kid, not the key.
+				throw new SigningConfigError(
+					`${PRIVATE} kid ${kidName(key.kid)} cannot be imported as an RSA-PSS signing key`,
+				);
+			});
 		pending.catch(() => imported.delete(cacheKey));
 		imported.set(cacheKey, pending);
 	}

@@ -1,11 +1,8 @@
 import type { BorrowTokenClaims, ParsedClaims } from "./claims.js";
 import { BorrowTokenError } from "./errors.js";
+import type { KeyWindow } from "./keys.js";
 import { type NormalizedEntitlement, type NormalizedOptions, parseDecimal } from "./options.js";
-
-/** Token values end up in messages that apps log; keep them short and quoted. */
-function show(value: string): string {
-	return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
-}
+import { show, showList } from "./show.js";
 
 /** Who issued it and for which license: checked before time, since a token for someone else is wrong at any time. */
 export function checkBinding(claims: BorrowTokenClaims, opts: NormalizedOptions): void {
@@ -26,6 +23,33 @@ export function checkBinding(claims: BorrowTokenClaims, opts: NormalizedOptions)
 		throw new BorrowTokenError(
 			"WRONG_LICENSE",
 			`token subject ${show(claims.sub)} is not ${show(opts.licenseArn)}`,
+		);
+	}
+}
+
+/**
+ * SPEC §5: the token's `issuedAt` must lie in its key's window [activeFrom, retiredAt),
+ * as the JWKS publishes it, so a retired key cannot mint tokens that verify (and a key
+ * cannot sign before its time). No clock tolerance applies: `issuedAt` and the window
+ * are both the service's own clock readings, the device's clock is not involved, and
+ * widening the window would honour a retired key for that long. The one allowance is
+ * the second: the service writes `issuedAt` in whole seconds, rounded down, so
+ * `activeFrom` is compared rounded down too. A JWK without these members (a snapshot
+ * from before they were published) has no window to check.
+ */
+export function checkKeyWindow(parsed: ParsedClaims, window: KeyWindow, kid: string): void {
+	const { claims, issuedAtMs } = parsed;
+	const { activeFromMs, retiredAtMs } = window;
+	if (activeFromMs !== undefined && issuedAtMs < Math.floor(activeFromMs / 1000) * 1000) {
+		throw new BorrowTokenError(
+			"KEY_NOT_ACTIVE",
+			`token issued at ${claims.issuedAt}, before its key ${show(kid)} became active (activeFrom ${new Date(activeFromMs).toISOString()})`,
+		);
+	}
+	if (retiredAtMs !== undefined && issuedAtMs >= retiredAtMs) {
+		throw new BorrowTokenError(
+			"KEY_NOT_ACTIVE",
+			`token issued at ${claims.issuedAt}, after its key ${show(kid)} was retired (retiredAt ${new Date(retiredAtMs).toISOString()})`,
 		);
 	}
 }
@@ -75,13 +99,13 @@ function grants(claims: BorrowTokenClaims, want: NormalizedEntitlement): string 
 	if (named.length === 0) return `entitlement ${show(want.name)} was not granted`;
 	const unitOk = want.unit === undefined ? named : named.filter((e) => e.unit === want.unit);
 	if (unitOk.length === 0) {
-		return `entitlement ${show(want.name)} was granted in unit ${named.map((e) => show(e.unit)).join("/")}, expected ${show(want.unit ?? "")}`;
+		return `entitlement ${show(want.name)} was granted in unit ${showList(named.map((e) => e.unit))}, expected ${show(want.unit ?? "")}`;
 	}
 	const min = want.minValue;
 	if (min === undefined) return null;
 	// A missing or non-numeric value cannot satisfy a minimum.
 	if (unitOk.some((e) => (parseDecimal(e.value) ?? Number.NEGATIVE_INFINITY) >= min)) return null;
-	return `entitlement ${show(want.name)} was granted with value ${unitOk.map((e) => show(e.value ?? "(none)")).join("/")}, below the required ${min}`;
+	return `entitlement ${show(want.name)} was granted with value ${showList(unitOk.map((e) => e.value ?? "(none)"))}, below the required ${min}`;
 }
 
 export function checkEntitlements(claims: BorrowTokenClaims, opts: NormalizedOptions): void {

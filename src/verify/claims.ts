@@ -1,4 +1,5 @@
 import { BorrowTokenError } from "./errors.js";
+import { show } from "./show.js";
 
 /** One entry of `entitlementsAllowed`, as CheckoutBorrowLicense granted it. */
 export interface BorrowTokenEntitlement {
@@ -55,12 +56,22 @@ function requireString(payload: Record<string, unknown>, name: string): string {
 // than Z are refused: the format promises UTC, and Date.parse would accept much more.
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 
-function requireInstant(payload: Record<string, unknown>, name: string): number {
-	const value = requireString(payload, name);
-	const ms = ISO_UTC.test(value) ? Date.parse(value) : Number.NaN;
+/** Epoch ms of an ISO-8601 UTC timestamp in the service's format, or undefined. */
+export function parseIsoUtc(value: unknown): number | undefined {
+	if (typeof value !== "string" || !ISO_UTC.test(value)) return undefined;
+	const ms = Date.parse(value);
 	// Round-trip the date/time fields: some engines accept "2026-02-30" and roll over.
 	if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 19) !== value.slice(0, 19)) {
-		malformed(`claim "${name}" must be an ISO-8601 UTC timestamp, got ${JSON.stringify(value)}`);
+		return undefined;
+	}
+	return ms;
+}
+
+function requireInstant(payload: Record<string, unknown>, name: string): number {
+	const value = requireString(payload, name);
+	const ms = parseIsoUtc(value);
+	if (ms === undefined) {
+		malformed(`claim "${name}" must be an ISO-8601 UTC timestamp, got ${show(value)}`);
 	}
 	return ms;
 }
@@ -87,7 +98,7 @@ function parseMetadata(value: unknown): Record<string, string> {
 	if (!isRecord(value)) malformed('claim "checkoutMetadata" must be an object');
 	const entries = Object.entries(value);
 	for (const [key, v] of entries) {
-		if (typeof v !== "string") malformed(`checkoutMetadata.${key} must be a string`);
+		if (typeof v !== "string") malformed(`checkoutMetadata[${show(key)}] must be a string`);
 	}
 	// fromEntries defines own properties, so a "__proto__" key stays data.
 	return Object.fromEntries(entries) as Record<string, string>;
@@ -117,7 +128,7 @@ export function parseClaims(payloadBytes: Uint8Array): ParsedClaims {
 	// exp and expiration are two spellings of one instant; if they disagree, a check
 	// based on either would be wrong for someone, so the token is refused outright.
 	if (Math.floor(exp) !== Math.floor(expirationMs / 1000)) {
-		malformed(`claim "exp" (${exp}) does not match "expiration" (${payload.expiration})`);
+		malformed(`claim "exp" (${exp}) does not match "expiration" (${show(payload.expiration)})`);
 	}
 	if (issuedAtMs > expirationMs) malformed('"issuedAt" is after "expiration"');
 

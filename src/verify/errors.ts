@@ -15,6 +15,8 @@ export const BORROW_TOKEN_ERROR_CODES = [
 	"WRONG_NODE",
 	"NODE_MISSING",
 	"ENTITLEMENT_MISSING",
+	// Added after the first release: last, so the earlier codes keep their positions.
+	"KEY_NOT_ACTIVE",
 ] as const;
 
 export type BorrowTokenErrorCode = (typeof BORROW_TOKEN_ERROR_CODES)[number];

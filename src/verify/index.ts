@@ -11,7 +11,7 @@ export {
 	type BorrowTokenErrorCode,
 	isBorrowTokenError,
 } from "./errors.js";
-export { fetchJwks } from "./fetch-jwks.js";
+export { type FetchJwksOptions, fetchJwks } from "./fetch-jwks.js";
 export {
 	type GeneratedSigningKey,
 	type GenerateSigningKeyOptions,

@@ -1,9 +1,10 @@
-import { type CryptoKey, compactVerify, decodeProtectedHeader, errors } from "jose";
-import { checkBinding, checkEntitlements, checkNode, checkTime } from "./checks.js";
+import { compactVerify, decodeProtectedHeader, errors } from "jose";
+import { checkBinding, checkEntitlements, checkKeyWindow, checkNode, checkTime } from "./checks.js";
 import { type BorrowTokenClaims, parseClaims } from "./claims.js";
 import { BorrowTokenError } from "./errors.js";
-import { describeKidMiss, keysForKid, TOKEN_ALG } from "./keys.js";
+import { describeKidMiss, keysForKid, TOKEN_ALG, type WindowedKey } from "./keys.js";
 import { normalizeOptions, type VerifyBorrowTokenOptions } from "./options.js";
+import { show } from "./show.js";
 
 /**
  * Reads what is needed to pick a key, refusing anything that is not the one format
@@ -30,7 +31,7 @@ function readHeader(token: unknown): { kid: string } {
 	if (header.alg !== TOKEN_ALG) {
 		throw new BorrowTokenError(
 			"ALGORITHM_NOT_ALLOWED",
-			`alg ${JSON.stringify(header.alg ?? null)} is not allowed; only ${TOKEN_ALG}`,
+			`alg ${show(header.alg ?? null)} is not allowed; only ${TOKEN_ALG}`,
 		);
 	}
 	// The service never uses JWS extensions; b64=false would change what was signed.
@@ -48,12 +49,16 @@ function readHeader(token: unknown): { kid: string } {
 	return { kid };
 }
 
-async function verifySignature(token: string, keys: CryptoKey[]): Promise<Uint8Array> {
-	for (const key of keys) {
+/** The payload, and the key (with its window) that verified it. */
+async function verifySignature(
+	token: string,
+	keys: WindowedKey[],
+): Promise<{ payload: Uint8Array; signer: WindowedKey }> {
+	for (const signer of keys) {
 		try {
 			// algorithms pins PS384 again inside jose: defence in depth for readHeader.
-			const { payload } = await compactVerify(token, key, { algorithms: [TOKEN_ALG] });
-			return payload;
+			const { payload } = await compactVerify(token, signer.key, { algorithms: [TOKEN_ALG] });
+			return { payload, signer };
 		} catch (cause) {
 			if (cause instanceof errors.JWSSignatureVerificationFailed) continue;
 			if (cause instanceof errors.JOSEAlgNotAllowed) {
@@ -78,8 +83,8 @@ async function verifySignature(token: string, keys: CryptoKey[]): Promise<Uint8A
  * Resolves with the claims, or rejects with a BorrowTokenError (the token is not
  * acceptable; see `code`) or a BorrowTokenConfigError (the options/JWKS are wrong).
  *
- * Order: format → algorithm → kid → signature → claim shape → issuer → license →
- * time → node → entitlements. The first failure is reported.
+ * Order: format → algorithm → kid → signature → claim shape → key window → issuer →
+ * license → time → node → entitlements. The first failure is reported.
  */
 export async function verifyBorrowToken(
 	token: string,
@@ -94,7 +99,9 @@ export async function verifyBorrowToken(
 			`${describeKidMiss(opts.keys, kid)}; refresh the JWKS if online`,
 		);
 	}
-	const parsed = parseClaims(await verifySignature(token, keys));
+	const { payload, signer } = await verifySignature(token, keys);
+	const parsed = parseClaims(payload);
+	checkKeyWindow(parsed, signer.window, kid);
 	checkBinding(parsed.claims, opts);
 	checkTime(parsed, opts);
 	checkNode(parsed.claims, opts);

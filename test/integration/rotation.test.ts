@@ -99,6 +99,10 @@ async function rsaPrivateJwk(): Promise<JsonWebKey> {
 	return (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
 }
 
+function floorSecond(ms: number): number {
+	return Math.floor(ms / 1000) * 1000;
+}
+
 function kidOf(token: string): string | undefined {
 	return decodeProtectedHeader(token).kid;
 }
@@ -127,11 +131,14 @@ async function refusal(promise: Promise<unknown>): Promise<BorrowTokenErrorCode>
 	throw new Error("expected the token to be refused");
 }
 
-/** Exactly the public members, with the algorithm PyJWT needs. */
+/** Exactly the public members, with the algorithm PyJWT needs, and the key's window (SPEC §5). */
 function expectPublicOnly(jwks: { keys: object[] }): void {
 	expect(jwks.keys.length).toBeGreaterThan(0);
 	for (const key of jwks.keys) {
-		expect(Object.keys(key).sort()).toEqual(["alg", "e", "kid", "kty", "n", "use"]);
+		const window = "retiredAt" in key ? ["activeFrom", "retiredAt"] : ["activeFrom"];
+		expect(Object.keys(key).sort()).toEqual(
+			["alg", "e", "kid", "kty", "n", "use", ...window].sort(),
+		);
 		expect(key).toMatchObject({ kty: "RSA", alg: "PS384", use: "sig" });
 	}
 	expect(JSON.stringify(jwks)).not.toMatch(/"(d|p|q|dp|dq|qi|oth|k|key_ops|ext)"/);
@@ -245,6 +252,52 @@ describe("signing-key rotation", () => {
 	it("publishes only public members, with alg PS384 and use sig", () => {
 		expectPublicOnly(jwksAt(announced, MAX_TTL, T));
 		expectPublicOnly(jwksAt(rotated, MAX_TTL, ROTATE + HOUR));
+	});
+
+	it("each JWK carries its window: activeFrom, and retiredAt once the schedule sets it", () => {
+		expect(jwksAt(announced, MAX_TTL, T).keys).toEqual([
+			expect.objectContaining({ kid: "rot-1", activeFrom: iso(T - DAY) }),
+			expect.objectContaining({ kid: "rot-2", activeFrom: iso(ROTATE) }),
+		]);
+		expect(jwksAt(announced, MAX_TTL, T).keys.some((k) => "retiredAt" in k)).toBe(false);
+		const [key1, key2] = jwksAt(rotated, MAX_TTL, ROTATE + HOUR).keys;
+		expect(key1).toMatchObject({ kid: "rot-1", activeFrom: iso(T - DAY), retiredAt: iso(ROTATE) });
+		expect(key2).toMatchObject({ kid: "rot-2", activeFrom: iso(ROTATE) });
+		expect(key2 && "retiredAt" in key2).toBe(false);
+	});
+
+	it("the shipped verifier refuses a token its key signed outside the key's window (KEY_NOT_ACTIVE)", async () => {
+		const jwks = jwksAt(rotated, MAX_TTL, ROTATE + HOUR);
+		// A stale deployment that never heard of key 2 keeps signing with key 1 after
+		// its retiredAt: a JWKS that knows the retirement refuses those tokens.
+		const stale = {
+			SIGNING_KEYS: JSON.stringify([{ kid: "rot-1", activeFrom: iso(T - DAY) }]),
+			SIGNING_PRIVATE_KEYS: rotated.SIGNING_PRIVATE_KEYS,
+		} as Env;
+		const late = ROTATE + HOUR;
+		const afterRetirement = await signBorrowToken(stale, claimsAt(late, HOUR, "late"), late);
+		expect(kidOf(afterRetirement)).toBe("rot-1");
+		expect(await refusal(verify(afterRetirement, jwks, late + SECOND, 300))).toBe("KEY_NOT_ACTIVE");
+		// One second before retiredAt is inside the window.
+		const lastSecond = ROTATE - SECOND;
+		const inside = await signBorrowToken(stale, claimsAt(lastSecond, HOUR, "in"), lastSecond);
+		await expect(verify(inside, jwks, lastSecond)).resolves.toMatchObject({ jti: "in" });
+
+		// A deployment that activated key 2 early: its tokens from before activeFrom are refused.
+		const early = {
+			SIGNING_KEYS: JSON.stringify([{ kid: "rot-2", activeFrom: iso(T - DAY) }]),
+			SIGNING_PRIVATE_KEYS: rotated.SIGNING_PRIVATE_KEYS,
+		} as Env;
+		const beforeActive = await signBorrowToken(early, claimsAt(T, HOUR, "early"), T);
+		expect(kidOf(beforeActive)).toBe("rot-2");
+		expect(await refusal(verify(beforeActive, jwks, T + SECOND, 300))).toBe("KEY_NOT_ACTIVE");
+
+		// What the service itself signs across the switch is always inside the window,
+		// also when a checkout lands in the middle of a second (issuedAt is rounded down).
+		for (const at of [ROTATE - 1, ROTATE, ROTATE + 1, ROTATE + 999]) {
+			const token = await signBorrowToken(rotated, claimsAt(floorSecond(at), HOUR, `at-${at}`), at);
+			await expect(verify(token, jwks, at), String(at)).resolves.toMatchObject({ jti: `at-${at}` });
+		}
 	});
 });
 

@@ -167,7 +167,10 @@ describe("AWS's PyJWT sample verifies borrow tokens unchanged", () => {
 		// The service's default key size, as a private JWK like the SIGNING_PRIVATE_KEYS secret holds.
 		const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 3072 });
 		env = {
-			SIGNING_KEYS: JSON.stringify([{ kid: KID, activeFrom: "2020-01-01T00:00:00Z" }]),
+			// retiredAt set (far ahead), so the JWKS entry carries both window members (SPEC §5).
+			SIGNING_KEYS: JSON.stringify([
+				{ kid: KID, activeFrom: "2020-01-01T00:00:00Z", retiredAt: "2099-01-01T00:00:00Z" },
+			]),
 			SIGNING_PRIVATE_KEYS: JSON.stringify({ [KID]: privateKey.export({ format: "jwk" }) }),
 			ISSUER_ID: ISSUER,
 		};
@@ -177,6 +180,11 @@ describe("AWS's PyJWT sample verifies borrow tokens unchanged", () => {
 		pemPath = join(dir, `${KID}.pem`);
 		const jwks = signing.jwksAt(env, MAX_TTL_MS, Date.now());
 		expect(jwks.keys.map((k) => k.kid)).toEqual([KID]);
+		// Extra members PyJWK and from_jwk must ignore: every test below loads this JWKS.
+		expect(jwks.keys[0]).toMatchObject({
+			activeFrom: "2020-01-01T00:00:00Z",
+			retiredAt: "2099-01-01T00:00:00Z",
+		});
 		writeFileSync(jwksPath, JSON.stringify(jwks));
 		writeFileSync(
 			pemPath,

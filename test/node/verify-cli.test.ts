@@ -1,50 +1,44 @@
 /**
  * End-to-end test of bin/elm-verify.mjs as users run it: a real Node process, a
- * JWKS file on disk, exit codes. Runs in the "node" vitest project (workerd cannot
- * spawn processes). Builds dist/verify first so it never tests a stale build.
- *
- * The repo has no @types/node and tsconfig.json typechecks test/ with Workers types
- * only, so Node built-ins are loaded dynamically and typed by the small local
- * interfaces below instead of by static imports.
+ * JWKS file on disk or served over local HTTP, exit codes. Runs in the "node"
+ * vitest project (workerd cannot spawn processes); tsconfig.node.json types it.
+ * Builds dist/verify first so it never tests a stale build.
  */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { importJWK, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claims, ISSUED_AT_MS, ISSUER, LICENSE_ARN, sign } from "../fixtures/verify/tokens";
+import {
+	claims,
+	ISSUED_AT_MS,
+	ISSUER,
+	LICENSE_ARN,
+	rawToken,
+	sign,
+	type TestKey,
+} from "../fixtures/verify/tokens";
 
-interface SpawnResult {
+interface RunResult {
 	status: number | null;
 	stdout: string;
 	stderr: string;
-	error?: Error;
-}
-interface NodeApis {
-	spawnSync(
-		cmd: string,
-		args: string[],
-		opts: { cwd: string; encoding: "utf8"; input?: string; timeout: number },
-	): SpawnResult;
-	mkdtempSync(prefix: string): string;
-	writeFileSync(path: string, data: string): void;
-	rmSync(path: string, opts: { recursive: boolean; force: boolean }): void;
-	tmpdir(): string;
-	execPath: string;
 }
 
-const isNode = typeof navigator === "undefined" || navigator.userAgent !== "Cloudflare-Workers";
-const root = decodeURIComponent(new URL("../../", import.meta.url).pathname);
+const root = fileURLToPath(new URL("../../", import.meta.url));
 const cli = `${root}bin/elm-verify.mjs`;
 
-let node: NodeApis;
 let dir: string;
 let jwksPath: string;
+let jwksText: string;
 let token: string;
+let cliKey: TestKey;
 
-async function load(id: string): Promise<Record<string, unknown>> {
-	return (await import(/* @vite-ignore */ id)) as Record<string, unknown>;
-}
-
-function run(args: string[], input?: string): SpawnResult {
-	const result = node.spawnSync(node.execPath, [cli, ...args], {
+function run(args: string[], input?: string): RunResult {
+	const result = spawnSync(process.execPath, [cli, ...args], {
 		cwd: dir,
 		encoding: "utf8",
 		timeout: 60_000,
@@ -54,42 +48,60 @@ function run(args: string[], input?: string): SpawnResult {
 	return result;
 }
 
+/** Like run, without blocking the event loop: for tests whose JWKS is served by this process. */
+function runAsync(args: string[], input?: string): Promise<RunResult> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [cli, ...args], { cwd: dir });
+		let stdout = "";
+		let stderr = "";
+		child.stdout.setEncoding("utf8").on("data", (d: string) => {
+			stdout += d;
+		});
+		child.stderr.setEncoding("utf8").on("data", (d: string) => {
+			stderr += d;
+		});
+		child.on("error", reject);
+		child.on("close", (status) => resolve({ status, stdout, stderr }));
+		child.stdin.end(input ?? "");
+	});
+}
+
+/** A C0 or C1 control other than the line feed, or DEL: what must never reach the terminal raw. */
+function rawControls(text: string): string[] {
+	return [...text].filter((c) => {
+		const n = c.codePointAt(0) ?? 0;
+		return (n < 0x20 && n !== 0x0a) || (n >= 0x7f && n <= 0x9f);
+	});
+}
+
 const during = new Date(ISSUED_AT_MS + 10 * 60_000).toISOString();
 const base = () => ["--jwks", jwksPath, "--license-arn", LICENSE_ARN, "--now", during];
 
-describe.skipIf(!isNode)("elm-verify CLI", () => {
+describe("elm-verify CLI", () => {
 	beforeAll(async () => {
-		const [cp, fs, os] = await Promise.all([
-			load("node:child_process"),
-			load("node:fs"),
-			load("node:os"),
-		]);
-		const proc = (globalThis as unknown as { process: { execPath: string } }).process;
-		node = { ...cp, ...fs, ...os, execPath: proc.execPath } as unknown as NodeApis;
-
-		const build = node.spawnSync(
-			node.execPath,
+		const build = spawnSync(
+			process.execPath,
 			[`${root}node_modules/typescript/bin/tsc`, "-p", "tsconfig.verify.json"],
 			{ cwd: root, encoding: "utf8", timeout: 120_000 },
 		);
 		expect(build.stdout + build.stderr).toBe("");
 		expect(build.status).toBe(0);
 
-		dir = node.mkdtempSync(`${node.tmpdir()}/elm-verify-`);
+		dir = mkdtempSync(`${tmpdir()}/elm-verify-`);
 		// The key comes from the CLI itself, so `keys generate` is covered end to end.
 		const gen = run(["keys", "generate", "--kid", "k-cli", "--bits", "2048", "--json"]);
 		expect(gen.status).toBe(0);
 		const { privateJwk, publicJwk } = JSON.parse(gen.stdout) as { privateJwk: JWK; publicJwk: JWK };
 		jwksPath = `${dir}/jwks.json`;
-		node.writeFileSync(jwksPath, JSON.stringify({ keys: [publicJwk] }));
-		const privateKey = (await importJWK(privateJwk, "PS384")) as Parameters<
-			typeof sign
-		>[0]["privateKey"];
-		token = await sign({ kid: "k-cli", privateKey, publicJwk });
+		jwksText = JSON.stringify({ keys: [publicJwk] });
+		writeFileSync(jwksPath, jwksText);
+		const privateKey = (await importJWK(privateJwk, "PS384")) as TestKey["privateKey"];
+		cliKey = { kid: "k-cli", privateKey, publicJwk };
+		token = await sign(cliKey);
 	}, 180_000);
 
 	afterAll(() => {
-		if (dir) node.rmSync(dir, { recursive: true, force: true });
+		if (dir) rmSync(dir, { recursive: true, force: true });
 	});
 
 	it("valid token: exit 0, VALID and the claims as JSON", () => {
@@ -215,5 +227,121 @@ describe.skipIf(!isNode)("elm-verify CLI", () => {
 		expect(r.stdout).toContain('{"kid":"k-new","activeFrom":"2026-12-01T00:00:00Z"}');
 		expect(r.stdout).toContain("wrangler secret put SIGNING_PRIVATE_KEYS");
 		expect(run(["keys", "generate", "--bits", "1024"]).status).toBe(2);
+	});
+
+	describe("a JWKS over HTTP", () => {
+		let server: Server;
+		let port: number;
+		let requests: string[];
+
+		beforeAll(async () => {
+			requests = [];
+			server = createServer((req, res) => {
+				requests.push(req.url ?? "");
+				if (req.url === "/moved") {
+					res.writeHead(302, { Location: `http://127.0.0.1:${port}/jwks.json` }).end();
+				} else {
+					res.writeHead(200, { "Content-Type": "application/json" }).end(jwksText);
+				}
+			});
+			await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+			port = (server.address() as AddressInfo).port;
+		});
+
+		afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+		const args = (url: string, ...extra: string[]) => [
+			"--jwks",
+			url,
+			"--license-arn",
+			LICENSE_ARN,
+			"--now",
+			during,
+			...extra,
+			token,
+		];
+
+		it("plain http:// is refused without --allow-http-localhost, before any request", async () => {
+			const r = await runAsync(args(`http://127.0.0.1:${port}/jwks.json`));
+			expect(r.status).toBe(2);
+			expect(r.stdout).toBe("");
+			expect(r.stderr).toContain("refusing to fetch the JWKS over plain http://");
+			expect(r.stderr).toContain("--allow-http-localhost");
+			expect(requests).toEqual([]);
+		});
+
+		it("--allow-http-localhost allows it for localhost and 127.0.0.0/8 only", async () => {
+			for (const host of ["127.0.0.1", "localhost"]) {
+				const r = await runAsync(
+					args(`http://${host}:${port}/jwks.json`, "--allow-http-localhost"),
+				);
+				expect([r.status, r.stderr], host).toEqual([0, ""]);
+				expect(r.stdout.startsWith("VALID\n")).toBe(true);
+			}
+			expect(requests).toEqual(["/jwks.json", "/jwks.json"]);
+			// Not for another host: refused by the library, no request made.
+			const remote = await runAsync(
+				args("http://elm.example/.well-known/jwks.json", "--allow-http-localhost"),
+			);
+			expect(remote.status).toBe(2);
+			expect(remote.stderr).toContain(
+				"allowInsecureLocalhost allows http:// to localhost, 127.0.0.0/8 and [::1] only",
+			);
+			// keys show takes the flag too.
+			const show = await runAsync([
+				"keys",
+				"show",
+				"--jwks",
+				`http://127.0.0.1:${port}/jwks.json`,
+				"--allow-http-localhost",
+			]);
+			expect(show.status).toBe(0);
+			expect(show.stdout).toMatch(/^k-cli\s+usable\s+RSA-2048 PS384$/m);
+		});
+
+		it("a redirect is refused, not followed", async () => {
+			requests.length = 0;
+			const r = await runAsync(args(`http://127.0.0.1:${port}/moved`, "--allow-http-localhost"));
+			expect(r.status).toBe(2);
+			expect(r.stderr).toContain("answered with a redirect (HTTP 302 to");
+			expect(r.stderr).toContain("redirects are not followed");
+			expect(requests).toEqual(["/moved"]);
+		});
+	});
+
+	it("control characters from the token are escaped in the printed claims and in error lines", async () => {
+		const nasty = "ada\u001b[31mRED\u0085\u009b2J\u0007";
+		const evil = await sign(
+			cliKey,
+			claims({ nodeId: nasty, checkoutMetadata: { "\u001b[31muser": nasty } }),
+		);
+		const valid = run([...base(), evil]);
+		expect(valid.status).toBe(0);
+		expect(rawControls(valid.stdout)).toEqual([]);
+		expect(valid.stdout).toContain("ada\\u001b[31mRED\\u0085\\u009b2J\\u0007");
+		// Still the claims, as JSON.
+		const [verdict, ...json] = valid.stdout.split("\n");
+		expect(verdict).toBe("VALID");
+		expect(JSON.parse(json.join("\n"))).toEqual(
+			claims({ nodeId: nasty, checkoutMetadata: { "\u001b[31muser": nasty } }),
+		);
+
+		const invalid = run([...base(), "--node-id", "node-A", evil]);
+		expect(invalid.status).toBe(1);
+		expect(rawControls(invalid.stdout)).toEqual([]);
+		expect(invalid.stdout).toMatch(/^INVALID WRONG_NODE: [^\n]*\\u001b\[31mRED\\u0085[^\n]*\n$/);
+	});
+
+	it("a 5 MB alg read from stdin gives a one-line, clipped error", () => {
+		const huge = rawToken(
+			{ alg: `\u001b[2J${"A".repeat(5 * 1024 * 1024)}`, kid: "k-cli" },
+			claims(),
+			"c2ln",
+		);
+		const r = run([...base(), "-"], huge);
+		expect(r.status).toBe(1);
+		expect(r.stdout).toMatch(/^INVALID ALGORITHM_NOT_ALLOWED: alg "\\u001b\[2JAAA/);
+		expect(r.stdout.length).toBeLessThan(1000);
+		expect(rawControls(r.stdout)).toEqual([]);
 	});
 });

@@ -9,6 +9,7 @@ import {
 } from "jose";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
+	BORROW_TOKEN_ERROR_CODES,
 	BorrowTokenConfigError,
 	BorrowTokenError,
 	type BorrowTokenErrorCode,
@@ -20,6 +21,8 @@ import {
 	type VerifyBorrowTokenOptions,
 	verifyBorrowToken,
 } from "../../src/verify/index";
+import { cachedKids, KEY_CACHE_LIMIT } from "../../src/verify/keys";
+import { SHOWN_CHARS } from "../../src/verify/show";
 import {
 	claims,
 	EXP_SEC,
@@ -435,6 +438,25 @@ describe("helpers", () => {
 		]);
 	});
 
+	it("inspectJwks refuses a key whose window members are not ISO-8601 UTC, or empty", () => {
+		const entries: object[] = [
+			{ ...key.publicJwk, kid: "w-ok", activeFrom: "2026-01-01T00:00:00Z" },
+			{ ...key.publicJwk, kid: "w-bad", activeFrom: "yesterday" },
+			{
+				...key.publicJwk,
+				kid: "w-empty",
+				activeFrom: "2026-01-02T00:00:00Z",
+				retiredAt: "2026-01-01T00:00:00Z",
+			},
+		];
+		const report = inspectJwks({ keys: entries } as JSONWebKeySet);
+		expect(report.map((r) => [r.kid, r.usable, r.reason])).toEqual([
+			["w-ok", true, undefined],
+			["w-bad", false, '"activeFrom" is not an ISO-8601 UTC timestamp'],
+			["w-empty", false, '"retiredAt" is not after "activeFrom"'],
+		]);
+	});
+
 	it("fetchJwks returns the parsed JWKS and rejects HTTP errors", async () => {
 		const fetchMock = vi.fn(async (_url: unknown, _init?: unknown) => Response.json(jwks));
 		vi.stubGlobal("fetch", fetchMock);
@@ -445,5 +467,305 @@ describe("helpers", () => {
 		await expect(fetchJwks("https://elm.example/.well-known/jwks.json")).rejects.toThrow(
 			BorrowTokenConfigError,
 		);
+	});
+});
+
+describe("fetchJwks: HTTPS only, no redirects", () => {
+	function stubFetch(respond: () => Response = () => Response.json(jwks)) {
+		const fetchMock = vi.fn(async (_url: unknown, _init?: RequestInit) => respond());
+		vi.stubGlobal("fetch", fetchMock);
+		return fetchMock;
+	}
+
+	it("refuses plain http:// (and other schemes) before any request", async () => {
+		const fetchMock = stubFetch();
+		for (const url of [
+			"http://elm.example/.well-known/jwks.json",
+			"http://localhost:8787/.well-known/jwks.json", // localhost too, unless opted in
+			"ftp://elm.example/jwks.json",
+			"file:///etc/jwks.json",
+			"/relative/jwks.json",
+		]) {
+			await expect(fetchJwks(url), url).rejects.toThrow(BorrowTokenConfigError);
+		}
+		await expect(fetchJwks("http://elm.example/jwks.json")).rejects.toThrow(
+			/refusing to fetch the JWKS over plain http:\/\/.*allowInsecureLocalhost: true/,
+		);
+		expect(fetchMock).not.toHaveBeenCalled();
+	});
+
+	it("allowInsecureLocalhost allows http:// to localhost, 127.0.0.0/8 and [::1] only", async () => {
+		const fetchMock = stubFetch();
+		const opt = { allowInsecureLocalhost: true };
+		for (const url of [
+			"http://localhost:8787/.well-known/jwks.json",
+			"http://LOCALHOST/jwks.json",
+			"http://127.0.0.1:8787/jwks.json",
+			"http://127.8.9.10/jwks.json",
+			"http://127.1/jwks.json", // the URL parser's 127.0.0.1
+			"http://[::1]:8787/jwks.json",
+			"https://elm.example/jwks.json", // https needs no opt-in
+		]) {
+			await expect(fetchJwks(url, undefined, opt), url).resolves.toEqual(jwks);
+		}
+		for (const url of [
+			"http://elm.example/jwks.json",
+			"http://localhost.elm.example/jwks.json",
+			"http://128.0.0.1/jwks.json",
+			"http://10.0.0.1/jwks.json",
+			"http://[::2]/jwks.json",
+			"http://[::ffff:127.0.0.1]/jwks.json",
+		]) {
+			await expect(fetchJwks(url, undefined, opt), url).rejects.toThrow(
+				/allowInsecureLocalhost allows http:\/\/ to localhost, 127\.0\.0\.0\/8 and \[::1\] only/,
+			);
+		}
+		expect(fetchMock).toHaveBeenCalledTimes(7);
+	});
+
+	it("never follows a redirect, whatever init says, and names where it pointed", async () => {
+		const fetchMock = stubFetch(
+			() => new Response(null, { status: 302, headers: { Location: "http://evil.example/j" } }),
+		);
+		const url = "https://elm.example/.well-known/jwks.json";
+		await expect(fetchJwks(url, { redirect: "follow" })).rejects.toThrow(
+			'GET https://elm.example/.well-known/jwks.json answered with a redirect (HTTP 302 to "http://evil.example/j"); redirects are not followed: configure the final https:// URL',
+		);
+		expect(fetchMock.mock.calls[0]?.[1]?.redirect).toBe("manual");
+		for (const status of [301, 303, 307, 308]) {
+			fetchMock.mockImplementationOnce(async () => new Response(null, { status }));
+			await expect(fetchJwks(url)).rejects.toThrow(`(HTTP ${status}); redirects are not followed`);
+		}
+	});
+});
+
+describe("the per-JWKS key cache is bounded", () => {
+	it("tokens with made-up kids are refused without growing the cache", async () => {
+		const snapshot: JSONWebKeySet = { keys: [key.publicJwk] };
+		await verifyBorrowToken(await sign(key), opts({ keys: snapshot }));
+		const [header, payload] = (await sign(key)).split(".");
+		for (let i = 0; i < 10_000; i++) {
+			const forged = rawToken({ alg: "PS384", typ: "JWT", kid: `made-up-${i}` }, {}, "c2ln");
+			const error = await failure(verifyBorrowToken(forged, opts({ keys: snapshot })));
+			if (error.code !== "UNKNOWN_KID") throw new Error(`kid ${i}: ${error.code}`);
+		}
+		expect(cachedKids(snapshot)).toEqual(["k1"]);
+		expect(`${header}.${payload}`).toBeTruthy();
+		await expect(
+			verifyBorrowToken(await sign(key), opts({ keys: snapshot })),
+		).resolves.toBeTruthy();
+	});
+
+	it(`keeps at most ${KEY_CACHE_LIMIT} kids per JWKS, least recently used evicted first`, async () => {
+		// One RSA key published under many kids: as many cache entries as a huge JWKS would make.
+		const kids = Array.from({ length: KEY_CACHE_LIMIT * 3 }, (_, i) => `many-${i}`);
+		const snapshot: JSONWebKeySet = { keys: kids.map((kid) => ({ ...key.publicJwk, kid })) };
+		const hot = "many-0";
+		for (const [i, kid] of kids.entries()) {
+			await verifyBorrowToken(await sign({ ...key, kid }), opts({ keys: snapshot }));
+			// The app's current key is used all the time: it must never be the one evicted.
+			if (i % 5 === 0) {
+				await verifyBorrowToken(await sign({ ...key, kid: hot }), opts({ keys: snapshot }));
+			}
+			expect(cachedKids(snapshot).length).toBeLessThanOrEqual(KEY_CACHE_LIMIT);
+		}
+		const cached = cachedKids(snapshot);
+		expect(cached).toHaveLength(KEY_CACHE_LIMIT);
+		expect(cached).toContain(hot);
+		expect(cached).toContain(kids.at(-1));
+		expect(cached).not.toContain("many-1");
+		// Evicted kids are re-imported on demand and still verify.
+		await expect(
+			verifyBorrowToken(await sign({ ...key, kid: "many-1" }), opts({ keys: snapshot })),
+		).resolves.toBeTruthy();
+		expect(cachedKids(snapshot).at(-1)).toBe("many-1");
+		expect(cachedKids(snapshot)).toHaveLength(KEY_CACHE_LIMIT);
+	});
+});
+
+/** A C0 or C1 control, DEL, or the right-to-left override. */
+function hasControl(text: string): boolean {
+	return [...text].some((c) => {
+		const n = c.codePointAt(0) ?? 0;
+		return n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x202e;
+	});
+}
+
+describe("token-provided strings in messages are clipped and escaped", () => {
+	const HUGE = 5 * 1024 * 1024;
+	/** Generous: the message's own words plus one clipped value or two. */
+	const SHORT = 3 * SHOWN_CHARS + 300;
+
+	it("a 5 MB alg and a 5 MB kid give short messages", async () => {
+		const alg = rawToken({ alg: "A".repeat(HUGE), typ: "JWT", kid: "k1" }, claims(), "c2ln");
+		const algError = await failure(verifyBorrowToken(alg, opts()));
+		expect(algError.code).toBe("ALGORITHM_NOT_ALLOWED");
+		expect(algError.message.length).toBeLessThan(SHORT);
+		expect(algError.message).toContain(`(${HUGE} characters)`);
+
+		const algObject = rawToken({ alg: { x: "A".repeat(HUGE) }, kid: "k1" }, claims(), "c2ln");
+		const objectError = await failure(verifyBorrowToken(algObject, opts()));
+		expect(objectError.code).toBe("ALGORITHM_NOT_ALLOWED");
+		expect(objectError.message.length).toBeLessThan(SHORT);
+
+		const kid = await sign({ ...key, kid: "K".repeat(HUGE) });
+		const kidError = await failure(verifyBorrowToken(kid, opts()));
+		expect(kidError.code).toBe("UNKNOWN_KID");
+		expect(kidError.message.length).toBeLessThan(SHORT);
+		// The JWKS's kids are listed, up to ten.
+		const many = {
+			keys: Array.from({ length: 50 }, (_, i) => ({ ...key.publicJwk, kid: `k-${i}` })),
+		};
+		const listed = await failure(verifyBorrowToken(kid, opts({ keys: many })));
+		expect(listed.message).toContain(", and 40 more");
+		expect(listed.message.length).toBeLessThan(SHORT);
+	});
+
+	it("huge claim values in signed tokens give short messages", async () => {
+		const big = "v".repeat(HUGE);
+		const cases: [
+			Record<string, unknown>,
+			Partial<VerifyBorrowTokenOptions>,
+			BorrowTokenErrorCode,
+		][] = [
+			[{ nodeId: big }, { nodeId: "node-A" }, "WRONG_NODE"],
+			[{ iss: big }, {}, "WRONG_ISSUER"],
+			[{ licenseArn: big }, {}, "WRONG_LICENSE"],
+			[{ issuedAt: big }, {}, "MALFORMED"],
+			[{ expiration: big }, {}, "MALFORMED"],
+			[{ checkoutMetadata: { [big]: 1 } }, {}, "MALFORMED"],
+			[
+				{ entitlementsAllowed: [{ name: "Seats", unit: big }] },
+				{ entitlements: [{ name: "Seats", unit: "Count" }] },
+				"ENTITLEMENT_MISSING",
+			],
+			[
+				// Many grants under one name: the message lists a few, not all.
+				{
+					entitlementsAllowed: Array.from({ length: 10_000 }, (_, i) => ({
+						name: "Seats",
+						unit: `Unit${i}`,
+					})),
+				},
+				{ entitlements: [{ name: "Seats", unit: "Count" }] },
+				"ENTITLEMENT_MISSING",
+			],
+		];
+		for (const [override, extra, code] of cases) {
+			const error = await failure(
+				verifyBorrowToken(await sign(key, claims(override)), opts(extra)),
+			);
+			expect([Object.keys(override), error.code]).toEqual([Object.keys(override), code]);
+			expect(error.message.length, Object.keys(override)[0]).toBeLessThan(SHORT);
+		}
+	});
+
+	it("control characters from the token are escaped in messages", async () => {
+		const nasty = "node\u001b[31mRED\u0085\u009b2J\u202eevil\nnext";
+		const token = await sign(key, claims({ nodeId: nasty, iss: nasty }));
+		for (const extra of [{ nodeId: "node-A" }, { issuer: ISSUER }]) {
+			const { message } = await failure(verifyBorrowToken(token, opts(extra)));
+			expect(hasControl(message), message).toBe(false);
+			expect(message).toContain("node\\u001b[31mRED\\u0085\\u009b2J\\u202eevil\\nnext");
+		}
+		const alg = rawToken({ alg: "\u001b]0;pwned\u0007", kid: "k1" }, claims(), "c2ln");
+		expect(hasControl((await failure(verifyBorrowToken(alg, opts()))).message)).toBe(false);
+	});
+});
+
+describe("the key's window (SPEC §5): KEY_NOT_ACTIVE", () => {
+	const SECOND = 1000;
+	const iso = (ms: number) => new Date(ms).toISOString();
+	/** The fixture token was issued at ISSUED_AT_MS; a fresh JWKS object per call. */
+	function windowed(activeFrom?: number | string, retiredAt?: number | string): JSONWebKeySet {
+		const at = (v: number | string | undefined) => (typeof v === "number" ? iso(v) : v);
+		return {
+			keys: [
+				{
+					...key.publicJwk,
+					...(activeFrom === undefined ? {} : { activeFrom: at(activeFrom) }),
+					...(retiredAt === undefined ? {} : { retiredAt: at(retiredAt) }),
+				},
+			],
+		};
+	}
+
+	it("accepts a token issued inside [activeFrom, retiredAt), and a JWK without the members", async () => {
+		const token = await sign(key);
+		for (const keys of [
+			windowed(),
+			windowed(ISSUED_AT_MS),
+			windowed(ISSUED_AT_MS - 3600 * SECOND, ISSUED_AT_MS + SECOND),
+			windowed(undefined, ISSUED_AT_MS + 1),
+			// The service writes issuedAt in whole seconds, rounded down: a key active from
+			// the middle of that second signed it.
+			windowed(ISSUED_AT_MS + 500),
+			windowed("2026-11-26T08:00:00.999Z"),
+		]) {
+			await expect(
+				verifyBorrowToken(token, opts({ keys })),
+				JSON.stringify(keys.keys[0]),
+			).resolves.toBeTruthy();
+		}
+	});
+
+	it("refuses a token issued before activeFrom or at/after retiredAt, tolerance or not", async () => {
+		const token = await sign(key);
+		const cases: [JSONWebKeySet, RegExp][] = [
+			[
+				windowed(ISSUED_AT_MS + SECOND),
+				/before its key "k1" became active \(activeFrom 2026-11-26T08:00:01\.000Z\)/,
+			],
+			[windowed(ISSUED_AT_MS + 3600 * SECOND), /before its key "k1" became active/],
+			[
+				windowed(ISSUED_AT_MS - 3600 * SECOND, ISSUED_AT_MS),
+				/after its key "k1" was retired \(retiredAt 2026-11-26T08:00:00\.000Z\)/,
+			],
+			[windowed(undefined, ISSUED_AT_MS - SECOND), /after its key "k1" was retired/],
+		];
+		for (const [keys, message] of cases) {
+			for (const clockToleranceSec of [0, DEFAULT_CLOCK_TOLERANCE_SEC, 86_400]) {
+				const error = await failure(verifyBorrowToken(token, opts({ keys, clockToleranceSec })));
+				expect([error.code, error.message]).toEqual([
+					"KEY_NOT_ACTIVE",
+					expect.stringMatching(message),
+				]);
+				expect(error.message).toContain("token issued at 2026-11-26T08:00:00Z");
+			}
+		}
+	});
+
+	it("the window is checked before the binding: a retired key's token is refused as such", async () => {
+		const token = await sign(key, claims({ licenseArn: "arn:other", sub: "arn:other" }));
+		await expectCode(
+			verifyBorrowToken(token, opts({ keys: windowed(undefined, ISSUED_AT_MS) })),
+			"KEY_NOT_ACTIVE",
+		);
+		// A bad signature is still BAD_SIGNATURE, whatever the window.
+		await expectCode(
+			verifyBorrowToken(
+				await sign({ ...attacker, kid: "k1" }),
+				opts({ keys: windowed(undefined, ISSUED_AT_MS) }),
+			),
+			"BAD_SIGNATURE",
+		);
+	});
+
+	it("a JWK whose window members are malformed is a configuration error, not a bad token", async () => {
+		const token = await sign(key);
+		for (const keys of [
+			windowed("yesterday"),
+			windowed(undefined, "2026-11-26 08:00:00Z"),
+			windowed(ISSUED_AT_MS, ISSUED_AT_MS),
+		]) {
+			await expect(verifyBorrowToken(token, opts({ keys }))).rejects.toThrow(
+				BorrowTokenConfigError,
+			);
+		}
+	});
+
+	it("KEY_NOT_ACTIVE is a documented code", () => {
+		expect(BORROW_TOKEN_ERROR_CODES).toContain("KEY_NOT_ACTIVE");
+		expect(isBorrowTokenError({ name: "BorrowTokenError", code: "KEY_NOT_ACTIVE" })).toBe(true);
 	});
 });
