@@ -152,17 +152,30 @@ export class Validator {
 
 const SHOWN_CHARS = 128;
 
+/**
+ * At most SHOWN_CHARS of `s`, and always well-formed: a cut through a surrogate
+ * pair, or an unpaired surrogate in the input, is shown as U+FFFD.
+ */
 function clip(s: string): string {
-	return s.length > SHOWN_CHARS ? `${s.slice(0, SHOWN_CHARS)}...` : s;
+	return (s.length > SHOWN_CHARS ? `${s.slice(0, SHOWN_CHARS)}...` : s).toWellFormed();
+}
+
+/** A short rendering of a structure: JSON.stringify recurses, and a request may nest as deep as its size allows. */
+function stringifyShown(value: unknown): string {
+	try {
+		return JSON.stringify(value) ?? String(value);
+	} catch {
+		return Array.isArray(value) ? "[...]" : "{...}";
+	}
 }
 
 /** Renders a value as AWS does (`'text'`, `null`, `[a, b]`), clipped so no reply echoes a huge input. */
-function show(value: unknown): string {
+export function show(value: unknown): string {
 	if (value === null || value === undefined) return "null";
 	if (typeof value === "string") return `'${clip(value)}'`;
 	if (Array.isArray(value))
 		return clip(
-			`[${value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}]`,
+			`[${value.map((v) => (typeof v === "string" ? v : stringifyShown(v))).join(", ")}]`,
 		);
-	return clip(JSON.stringify(value) ?? String(value));
+	return clip(stringifyShown(value));
 }
