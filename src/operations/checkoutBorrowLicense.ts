@@ -40,8 +40,11 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
 		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
 		let Value: string | undefined;
-		// A None-unit entitlement carries no quantity: its Value is ignored.
-		if (Unit !== "None") {
+		if (Unit === "None") {
+			// A None-unit entitlement carries no quantity: its Value is ignored, but a wrong
+			// JSON type is still a ValidationException (SPEC §3), as for every member.
+			v.string(e.Value, `${path}.value`);
+		} else {
 			Value = v.string(e.Value, `${path}.value`, {
 				pattern: QUANTITY,
 				patternText: "^[1-9][0-9]{0,15}$",

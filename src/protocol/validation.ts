@@ -10,8 +10,10 @@ import { AwsError } from "./errors";
  */
 export class Validator {
 	private readonly errors: string[] = [];
+	private readonly failedPaths = new Set<string>();
 
 	fail(path: string, value: unknown, constraint: string): undefined {
+		this.failedPaths.add(path);
 		this.errors.push(
 			`Value ${show(value)} at '${path}' failed to satisfy constraint: Member must ${constraint}`,
 		);
@@ -22,6 +24,11 @@ export class Validator {
 	add(message: string): undefined {
 		this.errors.push(message);
 		return undefined;
+	}
+
+	/** Whether the member at `path` was already reported (so a cross-field rule need not repeat it). */
+	failedAt(path: string): boolean {
+		return this.failedPaths.has(path);
 	}
 
 	get ok(): boolean {
