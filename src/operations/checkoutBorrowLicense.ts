@@ -2,7 +2,7 @@ import { sha256Hex } from "../encoding";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
 import type { RequestedEntitlement } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
-import { Validator } from "../protocol/validation";
+import { show, Validator } from "../protocol/validation";
 import { readLicenseArn, redirectIfForeign, targetLicense } from "./common";
 import type { Operation } from "./types";
 
@@ -96,7 +96,7 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 	if (method !== "JWT_PS384") {
 		throw new AwsError(
 			"UnsupportedDigitalSignatureMethodException",
-			`Digital signature method '${String(method).slice(0, 64)}' is not supported; use JWT_PS384.`,
+			`Digital signature method ${show(method)} is not supported; use JWT_PS384.`,
 		);
 	}
 	return {

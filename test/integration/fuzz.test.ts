@@ -17,7 +17,8 @@ import { ISSUER, OTHER } from "../helpers/principals";
 /**
  * Property-based fuzz (issue 9): thousands of hostile, correctly signed requests
  * across all ten operations. For each: never a 5xx; an error's body `__type` and
- * its `x-amzn-ErrorType` header agree; a success is a JSON object. Afterwards a
+ * its `x-amzn-ErrorType` header agree; a success is a JSON object; no reply
+ * carries a string that is not well-formed. Afterwards a
  * control license — another account's, so nothing the fuzz caller may legitimately
  * do can change it — has the same usage, versions and borrows as before.
  *
@@ -73,11 +74,16 @@ async function problemWith(res: Response): Promise<string | null> {
 	if (res.headers.get("Content-Type") !== "application/x-amz-json-1.1")
 		return `Content-Type ${res.headers.get("Content-Type")}`;
 	let body: unknown;
+	let wellFormed = true;
 	try {
-		body = JSON.parse(text);
+		body = JSON.parse(text, (_key, value: unknown) => {
+			if (typeof value === "string" && !value.isWellFormed()) wellFormed = false;
+			return value;
+		});
 	} catch {
 		return `status ${res.status} with a body that is not JSON: ${text.slice(0, 300)}`;
 	}
+	if (!wellFormed) return `a string in the reply is not well-formed: ${text.slice(0, 300)}`;
 	if (typeof body !== "object" || body === null || Array.isArray(body))
 		return `a body that is not a JSON object: ${text.slice(0, 300)}`;
 	if (res.status === 200) return null;

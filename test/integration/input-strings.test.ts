@@ -86,6 +86,36 @@ describe("names that are not well-formed UTF-16", () => {
 	});
 });
 
+describe("every echo is clipped and well-formed", () => {
+	// 63 characters, then an emoji (a surrogate pair) across the old 64-unit cut.
+	const long = `${"m".repeat(63)}😀${"z".repeat(3000)}`;
+	const shown = `'${"m".repeat(63)}😀${"z".repeat(63)}...'`;
+
+	it("an unsupported DigitalSignatureMethod", async () => {
+		const arn = await createLicense();
+		const res = await send(
+			"CheckoutBorrowLicense",
+			checkoutBody(arn, { DigitalSignatureMethod: long }),
+		);
+		const message = expectAwsError(
+			res,
+			"UnsupportedDigitalSignatureMethodException",
+			`Digital signature method ${shown} is not supported; use JWT_PS384.`,
+		);
+		expect(message.isWellFormed()).toBe(true);
+	});
+
+	it("an unsupported filter name", async () => {
+		const res = await send("ListLicenses", { Filters: [{ Name: long, Values: [] }] });
+		const message = expectAwsError(
+			res,
+			V,
+			`1 validation error detected: Filter name ${shown} is not supported; use one of Beneficiary, ProductSKU, Fingerprint, Status`,
+		);
+		expect(message.isWellFormed()).toBe(true);
+	});
+});
+
 describe("refused wherever they appear, in one place, for every operation", () => {
 	let arn = "";
 	let token = "";
