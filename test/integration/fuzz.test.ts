@@ -57,7 +57,7 @@ async function controlState(): Promise<string> {
 }
 
 /** The license's usage rows are exactly the sum of its live borrows' leases: nothing counted twice or lost. */
-async function usageAgreesWithBorrows(arn: string): Promise<void> {
+async function usageAgreesWithBorrows(arn: string, label: string): Promise<void> {
 	const live = await objectRows(arn, "SELECT leases FROM borrows WHERE status = 'ACTIVE'");
 	const expected: Record<string, number> = {};
 	for (const row of live) {
@@ -66,7 +66,7 @@ async function usageAgreesWithBorrows(arn: string): Promise<void> {
 		}
 	}
 	const rows = await objectRows(arn, "SELECT name, consumed FROM usage WHERE consumed <> 0");
-	expect(Object.fromEntries(rows.map((r) => [r.name, r.consumed]))).toEqual(expected);
+	expect(Object.fromEntries(rows.map((r) => [r.name, r.consumed])), label).toEqual(expected);
 }
 
 /** What is wrong with one reply, or null: the wire contract every answer keeps. */
@@ -141,48 +141,51 @@ beforeAll(async () => {
 	controlId = controlArn.slice(-32);
 });
 
+/** The property over RUNS requests, then the checks on what must not have changed. */
+async function fuzz(): Promise<void> {
+	if (env.FUZZ_TRACE) console.log(`seed ${SEED}`);
+	const before = await controlState();
+	const seen = new Set<string>();
+	const property = fc.asyncProperty(fuzzRequest(targets), async (req) => {
+		seen.add(req.op);
+		await send(req);
+		// A request that names the control is checked at once, so a failure shrinks to it.
+		const body = bodyOf(req, targets);
+		if (typeof body === "string" && body.includes(controlId)) {
+			const after = await controlState();
+			if (after !== before) throw new Error("the control license changed");
+		}
+	});
+	const details = await fc.check(property, {
+		seed: SEED,
+		numRuns: RUNS,
+		...(PATH ? { path: PATH, endOnFailure: true } : {}),
+	});
+	if (details.failed) {
+		const example = details.counterexample?.[0];
+		throw new Error(
+			[
+				`fuzz failed after ${details.numRuns} requests (seed ${details.seed}, path ${details.counterexamplePath}).`,
+				`Replay: FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} npx vitest run test/integration/fuzz.test.ts`,
+				example ? `Request: ${describeRequest(example)}` : "",
+				`Error: ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`,
+			]
+				.join("\n")
+				.toWellFormed(),
+		);
+	}
+	if (!PATH) {
+		expect(sent, `seed ${SEED}`).toBeGreaterThanOrEqual(RUNS);
+		expect([...seen].sort(), `seed ${SEED}`).toEqual([...OPERATIONS].sort());
+	}
+	expect(await controlState(), `control license changed; seed ${SEED}`).toBe(before);
+	await usageAgreesWithBorrows(targets.license, `usage differs from live borrows; seed ${SEED}`);
+}
+
 describe("fuzz: hostile requests to all ten operations", () => {
 	it(
 		`answers ${RUNS} of them within the wire contract, and the control license is untouched`,
-		async () => {
-			if (env.FUZZ_TRACE) console.log(`seed ${SEED}`);
-			const before = await controlState();
-			const seen = new Set<string>();
-			const property = fc.asyncProperty(fuzzRequest(targets), async (req) => {
-				seen.add(req.op);
-				await send(req);
-				// A request that names the control is checked at once, so a failure shrinks to it.
-				const body = bodyOf(req, targets);
-				if (typeof body === "string" && body.includes(controlId)) {
-					const after = await controlState();
-					if (after !== before) throw new Error("the control license changed");
-				}
-			});
-			const details = await fc.check(property, {
-				seed: SEED,
-				numRuns: RUNS,
-				...(PATH ? { path: PATH, endOnFailure: true } : {}),
-			});
-			if (details.failed) {
-				const example = details.counterexample?.[0];
-				throw new Error(
-					[
-						`fuzz failed after ${details.numRuns} requests (seed ${details.seed}, path ${details.counterexamplePath}).`,
-						`Replay: FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} npx vitest run test/integration/fuzz.test.ts`,
-						example ? `Request: ${describeRequest(example)}` : "",
-						`Error: ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`,
-					]
-						.join("\n")
-						.toWellFormed(),
-				);
-			}
-			if (!PATH) {
-				expect(sent, `seed ${SEED}`).toBeGreaterThanOrEqual(RUNS);
-				expect([...seen].sort(), `seed ${SEED}`).toEqual([...OPERATIONS].sort());
-			}
-			expect(await controlState(), `control license changed; seed ${SEED}`).toBe(before);
-			await usageAgreesWithBorrows(targets.license);
-		},
+		fuzz,
 		TIMEOUT_MS,
 	);
 });
