@@ -44,6 +44,8 @@ export default defineConfig(async () => {
 										namespace_id: "1002",
 										simple: { limit: 1_000_000, period: 60 },
 									},
+									// Small, so a test trips it quickly (test/integration/auth-abuse.test.ts).
+									AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 10, period: 60 } },
 								},
 							},
 						}),

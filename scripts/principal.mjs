@@ -8,7 +8,7 @@
 // and the deployed D1. A new secret is printed once and stored only sealed.
 import { parseArgs } from "node:util";
 import { readDevVars } from "./lib/devVars.mjs";
-import { d1, newAccessKeyId, newSecret, principalInsertSql } from "./lib/principals.mjs";
+import { CliError, d1, newAccessKeyId, newSecret, principalInsertSql } from "./lib/principals.mjs";
 
 const OPERATIONS = [
 	"CheckoutBorrowLicense",
@@ -49,7 +49,28 @@ const remote = values.remote;
 const target = { remote, persistTo: values["persist-to"] };
 const command = positionals[0];
 
-if (command === "create") {
+try {
+	await main();
+} catch (error) {
+	// One line, no stack: the SQL behind a failure can hold sealed secrets, and an
+	// operator needs what failed, not where in this script.
+	console.error(`error: ${error instanceof CliError ? error.message : oneLine(error)}`);
+	process.exit(1);
+}
+
+function oneLine(error) {
+	const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+	return text.split("\n")[0].slice(0, 200);
+}
+
+async function main() {
+	if (command === "create") await create();
+	else if (command === "list") list();
+	else if (command === "revoke") revoke();
+	else usage();
+}
+
+async function create() {
 	if (!/^\d{12}$/.test(values.account ?? "")) usage("--account must be a 12-digit account id");
 	const operations = values.ops === "*" ? ["*"] : values.ops.split(",").map((s) => s.trim());
 	const unknown = operations.filter((op) => op !== "*" && !OPERATIONS.includes(op));
@@ -80,22 +101,35 @@ if (command === "create") {
 	console.log(`Secret access key: ${secret}   (shown once; it is stored only encrypted)`);
 	console.log(`Account:           ${values.account}`);
 	console.log(`Operations:        ${operations.join(", ")}`);
-} else if (command === "list") {
+}
+
+function list() {
 	const [result] = d1(
 		"SELECT access_key_id, account_id, allowed_operations, rate_tier, status, created_at, revoked_at FROM principals ORDER BY created_at",
-		{ ...target, json: true },
-	);
-	console.table(result?.results ?? []);
-} else if (command === "revoke") {
-	const id = values["access-key"] ?? "";
-	if (!/^[A-Z0-9]{16,128}$/.test(id)) usage("--access-key must be an access key id");
-	d1(
-		`UPDATE principals SET status = 'REVOKED', revoked_at = '${new Date().toISOString()}' WHERE access_key_id = '${id}'`,
 		target,
 	);
+	console.table(result?.results ?? []);
+}
+
+function revoke() {
+	const id = values["access-key"] ?? "";
+	if (!/^[A-Z0-9]{16,128}$/.test(id)) usage("--access-key must be an access key id");
+	// One round trip: revoke if active (keeping the first revocation time otherwise),
+	// then read the row back to tell "revoked now" from "already revoked" from "no such key".
+	const [updated, current] = d1(
+		`UPDATE principals SET status = 'REVOKED', revoked_at = '${new Date().toISOString()}' WHERE access_key_id = '${id}' AND status <> 'REVOKED' RETURNING access_key_id; ` +
+			`SELECT status, revoked_at FROM principals WHERE access_key_id = '${id}'`,
+		target,
+	);
+	const row = current?.results?.[0];
+	if (!row) throw new CliError(`no principal with access key id ${id}; nothing was revoked`);
+	if ((updated?.results ?? []).length === 0) {
+		console.log(
+			`${id} was already revoked (at ${row.revoked_at ?? "an unknown time"}); nothing changed.`,
+		);
+		return;
+	}
 	console.log(
 		`Revoked ${id}. Workers stop accepting it within 60 seconds (their principal cache).`,
 	);
-} else {
-	usage();
 }

@@ -25,6 +25,8 @@ export interface Env {
 	/** Workers Rate Limiting bindings, per access key: the standard and the bulk tier. */
 	PRINCIPAL_LIMITER?: RateLimit;
 	PRINCIPAL_LIMITER_BULK?: RateLimit;
+	/** Workers Rate Limiting binding: failed authentications per client address (`cf-connecting-ip`). */
+	AUTH_FAILURE_LIMITER?: RateLimit;
 	/** Per-license strict limit: checkouts per window (default 1000 per 1 s). */
 	LICENSE_RATE_LIMIT?: string;
 	LICENSE_RATE_WINDOW_MS?: string;

@@ -3,6 +3,9 @@
 
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { importBoxKey, sealSecret } from "../../src/auth/secretBox.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -20,21 +23,95 @@ function sqlString(value) {
 	return `'${String(value).replace(/'/g, "''")}'`;
 }
 
-/** Runs SQL on the D1 database through wrangler: local by default, `persistTo` for another local state dir. */
-export function d1(sql, { remote = false, json = false, persistTo } = {}) {
-	const args = [
-		"wrangler",
-		"d1",
-		"execute",
-		"DB",
-		remote ? "--remote" : "--local",
-		"--command",
-		sql,
-	];
+/** A failure the command reports as one line (exit status 1), never with a stack or the SQL. */
+export class CliError extends Error {
+	name = "CliError";
+}
+
+const WRANGLER = join(
+	dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+	"bin",
+	"wrangler.js",
+);
+
+/**
+ * Runs SQL on the D1 database through wrangler (local by default, `persistTo` for another
+ * local state dir) and returns wrangler's `--json` result: one `{results}` per statement.
+ * Wrangler runs on this Node directly, not through npx, and without its banner: npm's and
+ * wrangler's update checks would reach the network. Any failure becomes a CliError naming
+ * what failed; wrangler's own output is not passed through, because it can echo the SQL,
+ * which holds sealed secrets.
+ */
+export function d1(sql, { remote = false, persistTo } = {}) {
+	const where = remote ? "--remote" : "--local";
+	const args = [WRANGLER, "d1", "execute", "DB", where, "--json", "--command", sql];
 	if (persistTo && !remote) args.push("--persist-to", persistTo);
-	if (json) args.push("--json");
-	const out = execFileSync("npx", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-	return json ? JSON.parse(out) : out;
+	let out;
+	try {
+		out = execFileSync(process.execPath, args, {
+			encoding: "utf8",
+			stdio: ["ignore", "pipe", "pipe"],
+			env: { WRANGLER_HIDE_BANNER: "true", ...process.env },
+			timeout: 120_000,
+			maxBuffer: 64 * 1024 * 1024,
+		});
+	} catch (error) {
+		throw wranglerFailure(error, sql, remote);
+	}
+	try {
+		const parsed = JSON.parse(out);
+		if (Array.isArray(parsed)) return parsed;
+	} catch {
+		// fall through
+	}
+	throw new CliError(`wrangler d1 execute ${where} gave an answer that is not its JSON result`);
+}
+
+const NO_CREDENTIALS =
+	/CLOUDFLARE_API_TOKEN environment variable|not authenticated|not logged in|wrangler login/i;
+const REFUSED_CREDENTIALS = /Authentication error|Invalid access token|\[code: (10000|9109)\]/i;
+
+function wranglerFailure(error, sql, remote) {
+	const where = remote ? "--remote" : "--local";
+	if (error.code === "ENOENT") return new CliError("could not start wrangler (npm ci first?)");
+	if (error.code === "ETIMEDOUT" || error.signal === "SIGTERM")
+		return new CliError(`wrangler d1 execute ${where} did not finish within 120 s`);
+	const reason = wranglerReason(error.stdout, error.stderr);
+	if (remote && reason && NO_CREDENTIALS.test(reason))
+		return new CliError(
+			"--remote needs Cloudflare credentials: set CLOUDFLARE_API_TOKEN or run `wrangler login`",
+		);
+	if (remote && reason && REFUSED_CREDENTIALS.test(reason))
+		return new CliError(
+			"Cloudflare refused the credentials (CLOUDFLARE_API_TOKEN or `wrangler login`) for wrangler d1 execute --remote",
+		);
+	const why = reason ? redact(reason, sql) : `exit status ${error.status ?? "unknown"}`;
+	return new CliError(`wrangler d1 execute ${where} failed: ${why}`);
+}
+
+/** Wrangler's own error text: the `--json` error object on stdout, else the first [ERROR] line. */
+function wranglerReason(stdout, stderr) {
+	try {
+		const text = JSON.parse(String(stdout ?? "")).error?.text;
+		if (typeof text === "string" && text) return text;
+	} catch {
+		// not JSON: look at stderr
+	}
+	const line = stripVTControlCharacters(String(stderr ?? ""))
+		.split("\n")
+		.find((l) => l.includes("[ERROR]"));
+	return line?.replace(/^.*?\[ERROR\]\s*/, "");
+}
+
+/** One short line without the SQL or any of its string literals (sealed secrets are among them). */
+function redact(text, sql) {
+	let out = text.split(sql).join("<SQL>");
+	for (const [literal] of sql.matchAll(/'(?:[^']|'')*'/g)) {
+		const inner = literal.slice(1, -1);
+		if (inner.length >= 4) out = out.split(inner).join("…");
+	}
+	out = out.replace(/\s+/g, " ").trim();
+	return out.length > 200 ? `${out.slice(0, 200)}…` : out;
 }
 
 /**

@@ -8,7 +8,7 @@
  *
  * Order of checks, cheapest and least privileged first:
  *   1. Authorization present            → MissingAuthenticationTokenException
- *   2. header syntax, scope, X-Amz-Date → IncompleteSignatureException
+ *   2. header syntax, scope, X-Amz-Date, required SignedHeaders → IncompleteSignatureException
  *   3. X-Amz-Security-Token             → UnrecognizedClientException
  *   4. region, clock skew, x-amz-content-sha256 → InvalidSignatureException
  *   5. credential lookup                → UnrecognizedClientException
@@ -75,6 +75,13 @@ export interface VerifyOptions {
 	maxSkewMs?: number;
 	/** Which scope regions this deployment accepts. Default: any well-formed region. */
 	isRegionAllowed?: (region: string) => boolean;
+	/**
+	 * Headers the signature must cover, beyond what SigV4 itself demands (`host`):
+	 * `always` must be listed in SignedHeaders; `whenPresent` must be listed if the
+	 * request carries them. Default none, so plain SigV4 (AWS's test vectors) passes.
+	 * A header the signature leaves out can be changed by whoever replays the request.
+	 */
+	requiredSignedHeaders?: { always?: readonly string[]; whenPresent?: readonly string[] };
 }
 
 export const DEFAULT_SERVICE = "license-manager";
@@ -197,6 +204,29 @@ export function parseAuthorization(header: string): ParsedAuthorization | SigV4F
 		return incomplete("Signature must be 64 lower-case hexadecimal characters.");
 	}
 	return { accessKeyId, date, region, service, signedHeaders: names, signature };
+}
+
+/** `x-amz-target` → `X-Amz-Target`: how AWS names headers in its messages. */
+function displayName(header: string): string {
+	return header.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/** The required headers `signed` leaves out, as one AWS-style message per header; null if none. */
+function unsignedRequiredHeaders(
+	signed: readonly string[],
+	present: HeaderIndex,
+	required: NonNullable<VerifyOptions["requiredSignedHeaders"]>,
+): string | null {
+	const missing = [
+		...(required.always ?? []),
+		...(required.whenPresent ?? []).filter((name) => present.has(name)),
+	]
+		.filter((name) => !signed.includes(name))
+		.sort();
+	if (missing.length === 0) return null;
+	return missing
+		.map((name) => `'${displayName(name)}' must be a 'SignedHeader' in the AWS Authorization.`)
+		.join(" ");
 }
 
 // --- dates -----------------------------------------------------------------------
@@ -401,6 +431,14 @@ export async function verifySigV4(
 				`Header '${name}' is listed in SignedHeaders but is not present in the request.`,
 			);
 		}
+	}
+	if (opts.requiredSignedHeaders) {
+		const unsigned = unsignedRequiredHeaders(
+			auth.signedHeaders,
+			headers,
+			opts.requiredSignedHeaders,
+		);
+		if (unsigned) return incomplete(unsigned);
 	}
 
 	// 3. Temporary credentials (STS session tokens) are not supported: there is no

@@ -1,3 +1,4 @@
+import { licenseIdKey } from "../derivedKeys";
 import { hex } from "../encoding";
 import type { Env } from "../env";
 import type { LicenseObject } from "./object";
@@ -105,19 +106,24 @@ export function placementOf(licenseId: string): Placement | null {
 
 /**
  * A license id is derived from (account, ClientToken): a retried CreateLicense
- * reaches the same object, which answers it idempotently without any lookup.
+ * reaches the same object, which answers it idempotently without any lookup. The
+ * derivation is an HMAC under a deployment key (src/derivedKeys.ts), not a plain
+ * hash, so a guessed ClientToken does not tell an outsider the ARN.
  */
 export async function mintLicenseId(
+	env: Pick<Env, "PRINCIPAL_SECRET_KEY">,
 	account: string,
 	clientToken: string,
 	placement: Placement,
 ): Promise<string> {
-	const digest = new Uint8Array(
-		await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${account}\0${clientToken}`)),
+	const mac = await crypto.subtle.sign(
+		"HMAC",
+		await licenseIdKey(env),
+		new TextEncoder().encode(`${account}\0${clientToken}`),
 	);
 	const j = Math.max(0, JURISDICTIONS.indexOf(placement.jurisdiction));
 	const h = Math.max(0, LOCATION_HINTS.indexOf(placement.locationHint));
-	return `l-${j.toString(16)}${h.toString(16)}${hex(digest).slice(0, 30)}`;
+	return `l-${j.toString(16)}${h.toString(16)}${hex(mac).slice(0, 30)}`;
 }
 
 /**

@@ -39,7 +39,7 @@ export const listLicenses: Operation = async ({ env, caller, input }) => {
 
 	// A NextToken is valid only for the same caller and the same query.
 	const scope = `licenses:${caller.accountId}:${await sha256Hex(JSON.stringify([arns ?? [], [...filters]]))}`;
-	const afterArn = nextToken === undefined ? null : await decodePageToken(nextToken, scope);
+	const afterArn = nextToken === undefined ? null : await decodePageToken(env, nextToken, scope);
 	const query: LicenseQuery = {
 		issuerAccount: caller.accountId,
 		filters,
@@ -53,7 +53,7 @@ export const listLicenses: Operation = async ({ env, caller, input }) => {
 	return {
 		Licenses,
 		...(page.length > limit && last
-			? { NextToken: await encodePageToken(last.LicenseArn, scope) }
+			? { NextToken: await encodePageToken(env, last.LicenseArn, scope) }
 			: {}),
 	};
 };

@@ -1,4 +1,6 @@
+import { pageTokenKey } from "../derivedKeys";
 import { base64url, fromBase64url } from "../encoding";
+import type { Env } from "../env";
 import { AwsError } from "../protocol/errors";
 import type { Validator } from "../protocol/validation";
 
@@ -8,49 +10,44 @@ export function readMaxResults(v: Validator, value: unknown): number {
 
 const encoder = new TextEncoder();
 // Page tokens need integrity, not secrecy: every query they feed is already scoped
-// to the caller's account, so a forged token can reach nothing else. The MAC binds
-// the token to the caller and the query it came from (the scope) and rejects edits.
-let macKey: Promise<CryptoKey> | undefined;
-function key(): Promise<CryptoKey> {
-	macKey ??= crypto.subtle.importKey(
-		"raw",
-		encoder.encode("edge-license-manager/page-token/v1"),
-		{ name: "HMAC", hash: "SHA-256" },
-		false,
-		["sign", "verify"],
-	);
-	return macKey;
+// to the caller's account. The MAC binds the token to the caller and the query it
+// came from (the scope) and rejects edits; its key is derived from a deployment
+// secret (src/derivedKeys.ts), so nobody outside can mint one.
+type KeyEnv = Pick<Env, "PRINCIPAL_SECRET_KEY">;
+
+function message(position: string, scope: string): Uint8Array {
+	return encoder.encode(`${scope}\n${position}`);
 }
 
-async function mac(position: string, scope: string): Promise<Uint8Array> {
-	return new Uint8Array(
-		await crypto.subtle.sign("HMAC", await key(), encoder.encode(`${scope}\n${position}`)),
-	);
-}
-
-export async function encodePageToken(position: string, scope: string): Promise<string> {
-	return `${base64url(encoder.encode(position))}.${base64url(await mac(position, scope))}`;
+export async function encodePageToken(
+	env: KeyEnv,
+	position: string,
+	scope: string,
+): Promise<string> {
+	const mac = await crypto.subtle.sign("HMAC", await pageTokenKey(env), message(position, scope));
+	return `${base64url(encoder.encode(position))}.${base64url(new Uint8Array(mac))}`;
 }
 
 /** The position a NextToken stands for, or ValidationException if it was not issued for this query. */
-export async function decodePageToken(token: string, scope: string): Promise<string> {
+export async function decodePageToken(env: KeyEnv, token: string, scope: string): Promise<string> {
 	const invalid = new AwsError(
 		"ValidationException",
 		"The NextToken is not valid for this request.",
 	);
-	const [body, sig] = token.split(".");
-	if (!body || !sig || token.split(".").length !== 2) throw invalid;
+	const key = await pageTokenKey(env); // outside the try: a broken secret is a 500, not a bad token
+	const parts = token.split(".");
+	const [body, sig] = parts;
+	if (!body || !sig || parts.length !== 2) throw invalid;
+	let position: string;
+	let ok: boolean;
 	try {
-		const position = new TextDecoder().decode(fromBase64url(body));
-		const ok = await crypto.subtle.verify(
-			"HMAC",
-			await key(),
-			fromBase64url(sig),
-			encoder.encode(`${scope}\n${position}`),
+		position = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+			fromBase64url(body),
 		);
-		if (!ok) throw invalid;
-		return position;
+		ok = await crypto.subtle.verify("HMAC", key, fromBase64url(sig), message(position, scope));
 	} catch {
 		throw invalid;
 	}
+	if (!ok) throw invalid;
+	return position;
 }

@@ -57,7 +57,7 @@ export const listLicenseVersions: Operation = async ({ env, config, caller, inpu
 	const after =
 		nextToken === undefined
 			? 0
-			: Number(await decodePageToken(nextToken, `versions:${caller.accountId}:${arn}`));
+			: Number(await decodePageToken(env, nextToken, `versions:${caller.accountId}:${arn}`));
 	const { stub } = targetLicense(env, arn);
 	const page = unwrap(await stub.listVersions(caller, arn, after, limit + 1));
 	const Licenses = page.slice(0, limit);
@@ -65,7 +65,13 @@ export const listLicenseVersions: Operation = async ({ env, config, caller, inpu
 	return {
 		Licenses,
 		...(page.length > limit && last
-			? { NextToken: await encodePageToken(last.Version, `versions:${caller.accountId}:${arn}`) }
+			? {
+					NextToken: await encodePageToken(
+						env,
+						last.Version,
+						`versions:${caller.accountId}:${arn}`,
+					),
+				}
 			: {}),
 	};
 };

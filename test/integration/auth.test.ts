@@ -1,8 +1,11 @@
+import { Sha256 } from "@aws-crypto/sha256-js";
 import {
 	CheckoutBorrowLicenseCommand,
+	ExtendLicenseConsumptionCommand,
 	GetLicenseUsageCommand,
 	type LicenseManagerServiceException,
 } from "@aws-sdk/client-license-manager";
+import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPrincipalCacheForTests, PRINCIPAL_CACHE_MS } from "../../src/auth/principals";
 import { advanceClockForTests, clock } from "../../src/clock";
@@ -23,7 +26,8 @@ import {
 	sign,
 	signatureOf,
 } from "../helpers/authRequests";
-import { sdkClient } from "../helpers/client";
+import { call, ENDPOINT, sdkClient, workerFetch } from "../helpers/client";
+import { objectRows } from "../helpers/d1";
 import { licenseInput } from "../helpers/licenses";
 import { ISSUER, putPrincipal, type TestPrincipal } from "../helpers/principals";
 
@@ -322,5 +326,115 @@ describe("AuthorizationException", () => {
 	it("allows the operation it is allowed", async () => {
 		const out = expectOk(await send(await sign("GetLicense", { LicenseArn: arn }, limited)));
 		expect((out.License as { LicenseArn: string }).LicenseArn).toBe(arn);
+	});
+});
+
+describe("the operation is bound to the signature (SPEC §11)", () => {
+	const HOST = new URL(ENDPOINT).hostname;
+
+	/**
+	 * Signs with the AWS SDK's own signer but leaves `unsigned` out of SignedHeaders,
+	 * as a hand-rolled or hostile signer could (host can never be left out: the
+	 * signer always signs it, and SigV4 itself requires it).
+	 */
+	async function signWithout(
+		operation: string,
+		body: unknown,
+		unsigned: string[],
+	): Promise<Signed> {
+		const text = JSON.stringify(body);
+		const signer = new SignatureV4({
+			service: "license-manager",
+			region: "us-east-1",
+			credentials: ISSUER,
+			sha256: Sha256,
+			applyChecksum: false,
+		});
+		const signed = await signer.sign(
+			{
+				method: "POST",
+				protocol: "http:",
+				hostname: HOST,
+				path: "/",
+				headers: {
+					host: HOST,
+					"content-type": "application/x-amz-json-1.1",
+					"x-amz-target": `AWSLicenseManager.${operation}`,
+				},
+				body: text,
+			},
+			{ signingDate: new Date(clock.now()), unsignableHeaders: new Set(unsigned) },
+		);
+		return { headers: { ...signed.headers } as Record<string, string>, body: text };
+	}
+
+	async function borrowStatus(token: string): Promise<unknown> {
+		const rows = await objectRows(arn, "SELECT status FROM borrows WHERE token = ?", token);
+		return rows[0]?.status;
+	}
+
+	it("refuses an Extend signed with host;x-amz-date only and replayed as CheckInLicense; the borrow stays", async () => {
+		const borrowed = expectOk(await call("CheckoutBorrowLicense", checkoutBody(arn)));
+		const token = borrowed.LicenseConsumptionToken as string;
+		const usage = await usageText(arn);
+
+		const signed = await signWithout(
+			"ExtendLicenseConsumption",
+			{ LicenseConsumptionToken: token },
+			["content-type", "x-amz-target"],
+		);
+		expect(authorizationOf(signed)).toContain("SignedHeaders=host;x-amz-date,");
+		const res = await send(signed, {
+			headers: { "x-amz-target": "AWSLicenseManager.CheckInLicense" },
+		});
+		expectRefusal(res, "IncompleteSignatureException", signed);
+		expect(res.json.message).toBe(
+			"'Content-Type' must be a 'SignedHeader' in the AWS Authorization. " +
+				"'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+		);
+		// Sent as signed, unmodified, it is refused too: the rule is about what is signed.
+		expectRefusal(await send(signed), "IncompleteSignatureException", signed);
+
+		expect(await borrowStatus(token)).toBe("ACTIVE");
+		expect(await usageText(arn)).toBe(usage);
+		// And the borrow is still the caller's to extend, properly signed.
+		const extended = await sdkClient(ISSUER).send(
+			new ExtendLicenseConsumptionCommand({ LicenseConsumptionToken: token }),
+		);
+		expect(extended.LicenseConsumptionToken).toBe(token);
+	});
+
+	it("names each required header left out of SignedHeaders", async () => {
+		const cases: [string[], string][] = [
+			[["x-amz-target"], "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."],
+			[["content-type"], "'Content-Type' must be a 'SignedHeader' in the AWS Authorization."],
+			[["x-amz-date"], "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."],
+		];
+		for (const [unsigned, message] of cases) {
+			const signed = await signWithout("CheckoutBorrowLicense", checkoutBody(arn), unsigned);
+			for (const name of unsigned) expect(authorizationOf(signed)).not.toContain(name);
+			const res = await expectRefusedCheckout(signed, "IncompleteSignatureException");
+			expect(res.json.message).toBe(message);
+		}
+	});
+
+	it("content-type is required in SignedHeaders only when the request has one", async () => {
+		const signed = await signWithout("GetLicenseUsage", { LicenseArn: arn }, ["content-type"]);
+		expect(authorizationOf(signed)).toContain("SignedHeaders=host;x-amz-date;x-amz-target,");
+		expectAwsError(await send(signed), "IncompleteSignatureException");
+		// Without a Content-Type at all (a byte body, so the runtime adds none), it passes.
+		const headers = new Headers(signed.headers);
+		headers.delete("content-type");
+		const res = await workerFetch(
+			new Request(`${ENDPOINT}/`, {
+				method: "POST",
+				headers,
+				body: new TextEncoder().encode(signed.body),
+			}),
+		);
+		expect(res.headers.get("content-type")).toBe("application/x-amz-json-1.1");
+		expect(res.status, await res.clone().text()).toBe(200);
+		const out = (await res.json()) as { LicenseUsage: { EntitlementUsages: { Name: string }[] } };
+		expect(out.LicenseUsage.EntitlementUsages.map((e) => e.Name)).toContain("Seats");
 	});
 });

@@ -273,6 +273,7 @@ describe("seller operations and D1", () => {
 		});
 		// The id is derived from (account, ClientToken), so the test knows the ARN the object minted.
 		const id = await mintLicenseId(
+			env,
 			"111122223333",
 			input.ClientToken as string,
 			placementForRegion("us-east-1", false),

@@ -201,6 +201,7 @@ describe("home regions", () => {
 		expect(await licenseCount()).toBe(before);
 		// The license it would have been does not exist.
 		const id = await mintLicenseId(
+			env,
 			ISSUER.accountId,
 			clientToken,
 			placementForRegion(homeRegion, false),

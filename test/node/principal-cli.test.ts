@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,42 @@ function run(...args: string[]): string {
 			stdio: ["ignore", "pipe", "pipe"],
 		},
 	);
+}
+
+/** The CLI's exit status and both streams, for the cases that must fail. */
+function runFailing(
+	args: string[],
+	env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
+	const res = spawnSync("node", ["scripts/principal.mjs", ...args], {
+		encoding: "utf8",
+		stdio: ["ignore", "pipe", "pipe"],
+		env,
+		timeout: 60_000,
+	});
+	return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/**
+ * An environment with no Cloudflare credentials and no way out: no token or key
+ * variables, an empty HOME (no `wrangler login` state), no keyring, and a proxy on a
+ * closed local port, so any request wrangler might still try fails at once.
+ */
+function offlineEnv(home: string): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {};
+	for (const [k, v] of Object.entries(process.env))
+		if (!/^(CLOUDFLARE_|CF_|WRANGLER_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
+	return {
+		...env,
+		HOME: home,
+		XDG_CONFIG_HOME: join(home, ".config"),
+		CI: "true",
+		CLOUDFLARE_AUTH_USE_KEYRING: "false",
+		WRANGLER_SEND_METRICS: "false",
+		HTTPS_PROXY: "http://127.0.0.1:9",
+		HTTP_PROXY: "http://127.0.0.1:9",
+		PRINCIPAL_SECRET_KEY: boxKey,
+	};
 }
 
 function query(sql: string): Record<string, unknown>[] {
@@ -89,5 +125,94 @@ describe("npm run principal", () => {
 		expect(query("SELECT COUNT(*) AS n FROM principals WHERE account_id = '1234'")).toEqual([
 			{ n: 0 },
 		]);
+	}, 120_000);
+	it("revoking an access key that does not exist fails in one line and changes nothing", () => {
+		const missing = "AKIANOSUCHKEY0000000";
+		const before = query(
+			"SELECT access_key_id, status, revoked_at FROM principals ORDER BY access_key_id",
+		);
+		const res = runFailing([
+			"revoke",
+			"--access-key",
+			missing,
+			"--persist-to",
+			dir,
+			"--dev-vars",
+			devVars,
+		]);
+		expect(res.status).toBe(1);
+		expect(res.stdout).not.toContain("Revoked");
+		expect(res.stderr.trim()).toBe(
+			`error: no principal with access key id ${missing}; nothing was revoked`,
+		);
+		expect(
+			query("SELECT access_key_id, status, revoked_at FROM principals ORDER BY access_key_id"),
+		).toEqual(before);
+		expect(
+			query(`SELECT COUNT(*) AS n FROM principals WHERE access_key_id = '${missing}'`),
+		).toEqual([{ n: 0 }]);
+	}, 120_000);
+
+	it("revoking a key twice keeps the first revocation time and says so", () => {
+		const out = run("create", "--account", "123456789012");
+		const accessKeyId = /Access key id:\s+(\S+)/.exec(out)?.[1] ?? "";
+		expect(run("revoke", "--access-key", accessKeyId)).toContain(`Revoked ${accessKeyId}`);
+		const [first] = query(
+			`SELECT status, revoked_at FROM principals WHERE access_key_id = '${accessKeyId}'`,
+		);
+		expect(first?.status).toBe("REVOKED");
+		expect(run("revoke", "--access-key", accessKeyId).trim()).toBe(
+			`${accessKeyId} was already revoked (at ${String(first?.revoked_at)}); nothing changed.`,
+		);
+		expect(
+			query(`SELECT status, revoked_at FROM principals WHERE access_key_id = '${accessKeyId}'`),
+		).toEqual([first]);
+	}, 120_000);
+
+	it("--remote without Cloudflare credentials: one clear line, non-zero, no stack and no SQL", () => {
+		const home = mkdtempSync(join(tmpdir(), "elm-principal-home-"));
+		try {
+			const env = offlineEnv(home);
+			for (const args of [
+				["create", "--account", "123456789012", "--remote"],
+				["revoke", "--access-key", "AKIANOSUCHKEY0000000", "--remote"],
+				["list", "--remote"],
+			]) {
+				const res = runFailing(args, env);
+				expect(res.status, res.stderr).toBe(1);
+				expect(res.stdout).toBe("");
+				expect(res.stderr).toBe(
+					"error: --remote needs Cloudflare credentials: set CLOUDFLARE_API_TOKEN or run `wrangler login`\n",
+				);
+				for (const leak of ["INSERT", "UPDATE", "SELECT", "principals", "    at ", boxKey])
+					expect(res.stderr).not.toContain(leak);
+			}
+		} finally {
+			rmSync(home, { recursive: true, force: true });
+		}
+	}, 120_000);
+
+	it("any other wrangler failure is one line naming what failed, without the SQL's values", () => {
+		// A local state dir whose database has no tables: the INSERT fails inside wrangler.
+		const empty = mkdtempSync(join(tmpdir(), "elm-principal-empty-"));
+		try {
+			const res = runFailing([
+				"create",
+				"--account",
+				"123456789012",
+				"--persist-to",
+				empty,
+				"--dev-vars",
+				devVars,
+			]);
+			expect(res.status, res.stderr).toBe(1);
+			expect(res.stdout).toBe("");
+			expect(res.stderr).toMatch(
+				/^error: wrangler d1 execute --local failed: no such table: principals\b[^\n]*\n$/,
+			);
+			expect(res.stderr).not.toMatch(/INSERT|AKIA|123456789012| {4}at /);
+		} finally {
+			rmSync(empty, { recursive: true, force: true });
+		}
 	}, 120_000);
 });

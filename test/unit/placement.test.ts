@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import {
@@ -51,14 +52,14 @@ describe("mintLicenseId", () => {
 
 	it("embeds the placement: placementOf(id) returns it from the id alone", async () => {
 		for (const placement of placements) {
-			const id = await mintLicenseId("111122223333", "token-1", placement);
+			const id = await mintLicenseId(env, "111122223333", "token-1", placement);
 			expect(isLicenseId(id)).toBe(true);
 			expect(placementOf(id)).toEqual(placement);
 		}
 	});
 
 	it("keeps the placement whatever the config later says", async () => {
-		const id = await mintLicenseId("111122223333", "t", placementForRegion("eu-west-1", true));
+		const id = await mintLicenseId(env, "111122223333", "t", placementForRegion("eu-west-1", true));
 		// Whatever EU_JURISDICTION says now, the id alone decides.
 		for (const EU_JURISDICTION of ["true", "false", undefined]) {
 			const { ns, calls } = recordingNamespace();
@@ -70,25 +71,25 @@ describe("mintLicenseId", () => {
 
 	it("is the same for the same account and ClientToken", async () => {
 		const p = placementForRegion("us-east-1", false);
-		const a = await mintLicenseId("111122223333", "same-token", p);
-		const b = await mintLicenseId("111122223333", "same-token", p);
+		const a = await mintLicenseId(env, "111122223333", "same-token", p);
+		const b = await mintLicenseId(env, "111122223333", "same-token", p);
 		expect(a).toBe(b);
 	});
 
 	it("differs across accounts and across ClientTokens", async () => {
 		const p = placementForRegion("us-east-1", false);
 		const ids = new Set([
-			await mintLicenseId("111122223333", "same-token", p),
-			await mintLicenseId("444455556666", "same-token", p),
-			await mintLicenseId("111122223333", "other-token", p),
+			await mintLicenseId(env, "111122223333", "same-token", p),
+			await mintLicenseId(env, "444455556666", "same-token", p),
+			await mintLicenseId(env, "111122223333", "other-token", p),
 		]);
 		expect(ids.size).toBe(3);
 	});
 
 	it("does not let account and token run together", async () => {
 		const p = placementForRegion("us-east-1", false);
-		expect(await mintLicenseId("11112222333", "3x", p)).not.toBe(
-			await mintLicenseId("111122223333", "x", p),
+		expect(await mintLicenseId(env, "11112222333", "3x", p)).not.toBe(
+			await mintLicenseId(env, "111122223333", "x", p),
 		);
 	});
 });
@@ -189,7 +190,12 @@ function recordingNamespace(): { ns: unknown; calls: Recorded } {
 
 describe("licenseStub", () => {
 	it("uses the eu jurisdiction and the location hint of an EU id", async () => {
-		const id = await mintLicenseId("111122223333", "eu", placementForRegion("eu-central-1", true));
+		const id = await mintLicenseId(
+			env,
+			"111122223333",
+			"eu",
+			placementForRegion("eu-central-1", true),
+		);
 		const { ns, calls } = recordingNamespace();
 		const stub = licenseStub({ LICENSES: ns } as unknown as Env, id);
 		expect(calls.jurisdiction).toEqual(["eu"]);
@@ -201,7 +207,12 @@ describe("licenseStub", () => {
 	});
 
 	it("makes no jurisdiction call for a plain id, and passes its hint", async () => {
-		const id = await mintLicenseId("111122223333", "us", placementForRegion("us-west-2", true));
+		const id = await mintLicenseId(
+			env,
+			"111122223333",
+			"us",
+			placementForRegion("us-west-2", true),
+		);
 		const { ns, calls } = recordingNamespace();
 		licenseStub({ LICENSES: ns } as unknown as Env, id);
 		expect(calls.jurisdiction).toEqual([]);
@@ -233,7 +244,7 @@ describe("licenseStub", () => {
 	});
 
 	it("passes no options for an id without a hint", async () => {
-		const id = await mintLicenseId("111122223333", "none", {
+		const id = await mintLicenseId(env, "111122223333", "none", {
 			jurisdiction: null,
 			locationHint: null,
 		});

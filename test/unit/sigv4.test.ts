@@ -818,3 +818,63 @@ describe("missing and malformed Authorization", () => {
 		});
 	});
 });
+
+describe("requiredSignedHeaders (the operation bound to the signature)", () => {
+	const BINDING = {
+		always: ["host", "x-amz-date", "x-amz-target"],
+		whenPresent: ["content-type"],
+	} as const;
+	const HEADERS = {
+		"content-type": "application/x-amz-json-1.1",
+		host: HOSTNAME,
+		"x-amz-target": "AWSLicenseManager.CheckoutLicense",
+	};
+
+	/** Signed over host;x-amz-date only; content-type and x-amz-target added afterwards. */
+	async function hostAndDateOnly(): Promise<Signed> {
+		const signed = await sdkSign({ applyChecksum: false, headers: { host: HOSTNAME } });
+		expect(signed.headers.authorization).toContain("SignedHeaders=host;x-amz-date,");
+		return { ...signed, headers: { ...signed.headers, ...HEADERS } };
+	}
+
+	it("plain SigV4 (no option) accepts SignedHeaders=host;x-amz-date, as AWS's vectors need", async () => {
+		const result = await verifySigV4(await partsOf(await hostAndDateOnly()), lookup, T0);
+		expect(result.ok).toBe(true);
+	});
+
+	it("with the option, names every required header left unsigned, before any lookup", async () => {
+		const result = await verifySigV4(await partsOf(await hostAndDateOnly()), lookup, T0, {
+			requiredSignedHeaders: BINDING,
+		});
+		expectError(
+			result,
+			"IncompleteSignatureException",
+			"'Content-Type' must be a 'SignedHeader' in the AWS Authorization. " +
+				"'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+		);
+		expect(lookup).not.toHaveBeenCalled();
+	});
+
+	it("`always` headers are required even when the request lacks them; `whenPresent` only if sent", async () => {
+		const signed = await sdkSign({ applyChecksum: false, headers: { host: HOSTNAME } });
+		const opts = { requiredSignedHeaders: BINDING };
+		expectError(
+			await verifySigV4(await partsOf(signed), lookup, T0, opts),
+			"IncompleteSignatureException",
+			"'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+		);
+		// Signed over host;x-amz-date;x-amz-target with no Content-Type sent: accepted.
+		const noType = await sdkSign({
+			applyChecksum: false,
+			headers: { host: HOSTNAME, "x-amz-target": HEADERS["x-amz-target"] },
+		});
+		expect((await verifySigV4(await partsOf(noType), lookup, T0, opts)).ok).toBe(true);
+	});
+
+	it("the JS SDK's and botocore's header sets satisfy it", async () => {
+		const opts = { requiredSignedHeaders: BINDING };
+		expect((await verifySigV4(await partsOf(await sdkSign()), lookup, T0, opts)).ok).toBe(true);
+		const boto = await sdkSign({ applyChecksum: false, headers: HEADERS });
+		expect((await verifySigV4(await partsOf(boto), lookup, T0, opts)).ok).toBe(true);
+	});
+});
