@@ -167,22 +167,13 @@ function clip(s: string): string {
 	return (s.length > SHOWN_CHARS ? `${s.slice(0, SHOWN_CHARS)}...` : s).toWellFormed();
 }
 
-/** A short rendering of a structure: JSON.stringify recurses, and a request may nest as deep as its size allows. */
-function stringifyShown(value: unknown): string {
-	try {
-		return JSON.stringify(value) ?? String(value);
-	} catch {
-		return Array.isArray(value) ? "[...]" : "{...}";
-	}
-}
-
 /** Renders a value as AWS does (`'text'`, `null`, `[a, b]`), clipped so no reply echoes a huge input. */
 export function show(value: unknown): string {
 	if (value === null || value === undefined) return "null";
 	if (typeof value === "string") return `'${clip(value)}'`;
 	if (Array.isArray(value))
 		return clip(
-			`[${value.map((v) => (typeof v === "string" ? v : stringifyShown(v))).join(", ")}]`,
+			`[${value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}]`,
 		);
-	return clip(stringifyShown(value));
+	return clip(JSON.stringify(value) ?? String(value));
 }

@@ -77,6 +77,17 @@ describe("names that are not well-formed UTF-16", () => {
 		expect(await objectRows(arn, "SELECT * FROM borrows")).toEqual([]);
 	});
 
+	it("finds one at the bottom of 100,000 nested lists, and clips the path it names", async () => {
+		const depth = 100_000;
+		const body = `{"LicenseArn":${"[".repeat(depth)}"\\ud800"${"]".repeat(depth)}}`;
+		const path = `licenseArn${".1.member".repeat(depth)}`;
+		expectAwsError(
+			await send("GetLicense", body),
+			V,
+			badValue(`${path.slice(0, 256)}...`, "\ufffd"),
+		);
+	});
+
 	it("echoes a clipped, well-formed rendering of a long bad value", async () => {
 		// A surrogate pair straddles the 128-character cut: the echo must not split it either.
 		const long = `${"x".repeat(127)}\ud83d\ude00${"y".repeat(5000)}\ud800`;
