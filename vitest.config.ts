@@ -31,6 +31,11 @@ export default defineConfig(async () => {
 									...testSigningKeys(),
 									ISSUER_ID: "elm-test",
 									PRINCIPAL_SECRET_KEY: randomBytes(32).toString("base64"),
+									// Replay or lengthen the property-based fuzz (test/integration/fuzz.test.ts).
+									FUZZ_SEED: process.env.FUZZ_SEED ?? "",
+									FUZZ_PATH: process.env.FUZZ_PATH ?? "",
+									FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
+									FUZZ_TRACE: process.env.FUZZ_TRACE ?? "",
 								},
 								// The standard tier is small so a test can trip it; test principals use the bulk tier.
 								ratelimits: {

@@ -76,10 +76,32 @@ export function placementForRegion(homeRegion: string, euJurisdiction: boolean):
 	return { jurisdiction, locationHint };
 }
 
-export function placementOf(licenseId: string): Placement {
-	const j = Number.parseInt(licenseId.charAt(2), 16);
-	const h = Number.parseInt(licenseId.charAt(3), 16);
-	return { jurisdiction: JURISDICTIONS[j] ?? null, locationHint: LOCATION_HINTS[h] ?? null };
+/*
+ * The placements the service mints, as the id's two digits: exactly what
+ * placementForRegion can return. No jurisdiction with any hint (0: a region it
+ * does not know), the eu jurisdiction only with the two EU hints; fedramp, other
+ * pairs and hint digits past 9 are never minted. An id outside this set names no
+ * license, and no object is ever made for it: a caller must not choose where, or
+ * under which jurisdiction, an object lives. An eu id stays valid whatever
+ * EU_JURISDICTION says later, since the id alone decides where its object is.
+ */
+const MINTABLE: readonly Placement[] = [
+	...LOCATION_HINTS.map((locationHint) => ({ jurisdiction: null, locationHint })),
+	{ jurisdiction: "eu", locationHint: "weur" },
+	{ jurisdiction: "eu", locationHint: "eeur" },
+];
+
+const MINTED_PLACEMENTS: ReadonlyMap<string, Placement> = new Map(
+	MINTABLE.map((p) => [
+		`${JURISDICTIONS.indexOf(p.jurisdiction).toString(16)}${LOCATION_HINTS.indexOf(p.locationHint).toString(16)}`,
+		p,
+	]),
+);
+
+/** The placement a license id carries, or null if the service never mints it. */
+export function placementOf(licenseId: string): Placement | null {
+	const placement = MINTED_PLACEMENTS.get(licenseId.slice(2, 4));
+	return placement ? { ...placement } : null;
 }
 
 /**
@@ -121,9 +143,21 @@ export function isLicenseId(id: string): boolean {
 	return LICENSE_ID.test(id);
 }
 
-export function licenseStub(env: Env, licenseId: string): DurableObjectStub<LicenseObject> {
-	const { jurisdiction, locationHint } = placementOf(licenseId);
-	const namespace = jurisdiction ? env.LICENSES.jurisdiction(jurisdiction) : env.LICENSES;
-	const id = namespace.idFromName(licenseId);
-	return locationHint ? namespace.get(id, { locationHint }) : namespace.get(id);
+/**
+ * The object of a license id the service could have minted, or null — for an id
+ * whose placement it never mints (no stub is made at all), and for a placement
+ * this runtime cannot give (the local runtime has no jurisdictions). Either way no
+ * license lives there, and callers answer as for any license that does not exist.
+ */
+export function licenseStub(env: Env, licenseId: string): DurableObjectStub<LicenseObject> | null {
+	const placement = placementOf(licenseId);
+	if (!placement) return null;
+	const { jurisdiction, locationHint } = placement;
+	try {
+		const namespace = jurisdiction ? env.LICENSES.jurisdiction(jurisdiction) : env.LICENSES;
+		const id = namespace.idFromName(licenseId);
+		return locationHint ? namespace.get(id, { locationHint }) : namespace.get(id);
+	} catch {
+		return null;
+	}
 }

@@ -7,12 +7,13 @@ function readConsumptionToken(v: Validator, value: unknown): string | undefined 
 	return v.string(value, "licenseConsumptionToken", { required: true, min: 1, max: 2048 });
 }
 
-/** The token names its license: no lookup. A token that names none does not exist. */
+/** The token names its license: no lookup. A token that names none, or a placement never minted, does not exist. */
 function borrowStub(env: Parameters<Operation>[0]["env"], token: string) {
 	const licenseId = licenseIdOfConsumptionToken(token);
-	if (!licenseId)
+	const stub = licenseId && licenseStub(env, licenseId);
+	if (!stub)
 		throw new AwsError("ResourceNotFoundException", "License consumption token not found.");
-	return licenseStub(env, licenseId);
+	return stub;
 }
 
 export const checkInLicense: Operation = async ({ env, caller, input }) => {

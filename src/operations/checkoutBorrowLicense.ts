@@ -2,7 +2,7 @@ import { sha256Hex } from "../encoding";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
 import type { RequestedEntitlement } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
-import { Validator } from "../protocol/validation";
+import { show, Validator } from "../protocol/validation";
 import { readLicenseArn, redirectIfForeign, targetLicense } from "./common";
 import type { Operation } from "./types";
 
@@ -40,8 +40,11 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
 		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
 		let Value: string | undefined;
-		// A None-unit entitlement carries no quantity: its Value is ignored.
-		if (Unit !== "None") {
+		if (Unit === "None") {
+			// A None-unit entitlement carries no quantity: its Value is ignored, but a wrong
+			// JSON type is still a ValidationException (SPEC §3), as for every member.
+			v.string(e.Value, `${path}.value`);
+		} else {
 			Value = v.string(e.Value, `${path}.value`, {
 				pattern: QUANTITY,
 				patternText: "^[1-9][0-9]{0,15}$",
@@ -93,7 +96,7 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 	if (method !== "JWT_PS384") {
 		throw new AwsError(
 			"UnsupportedDigitalSignatureMethodException",
-			`Digital signature method '${String(method).slice(0, 64)}' is not supported; use JWT_PS384.`,
+			`Digital signature method ${show(method)} is not supported; use JWT_PS384.`,
 		);
 	}
 	return {

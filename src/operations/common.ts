@@ -54,11 +54,13 @@ export interface LicenseTarget {
 	stub: DurableObjectStub<LicenseObject>;
 }
 
-/** After validation and the redirect check: the license's object, or ResourceNotFound for ARNs never minted. */
+/** After validation and the redirect check: the license's object, or ResourceNotFound for ARNs (and placements) never minted. */
 export function targetLicense(env: Env, arn: string): LicenseTarget {
 	const ref = parseLicenseArn(arn);
-	if (!ref) throw new AwsError("ResourceNotFoundException", `License ${arn} does not exist.`);
-	return { ref, stub: licenseStub(env, ref.licenseId) };
+	const stub = ref && licenseStub(env, ref.licenseId);
+	if (!ref || !stub)
+		throw new AwsError("ResourceNotFoundException", `License ${arn} does not exist.`);
+	return { ref, stub };
 }
 
 /** JSON with object keys sorted at every level: equal values give equal text. */

@@ -55,7 +55,14 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 	// The request a ClientToken stands for: the validated members in a fixed order, so
 	// member order and unknown members (which AWS ignores) do not make a retry differ.
 	const request = [body, license.ProductSKU, license.Beneficiary];
-	const result = await licenseStub(env, licenseId).createLicense({
+	const stub = licenseStub(env, licenseId);
+	// Every placement placementForRegion gives is minted; only a runtime without
+	// jurisdictions (EU_JURISDICTION=true locally) cannot make the object: a deployment fault.
+	if (!stub)
+		throw new Error(
+			`No license object can be made here for ${placement.jurisdiction}/${placement.locationHint} placement.`,
+		);
+	const result = await stub.createLicense({
 		caller,
 		requestHash: await sha256Hex(canonicalJson(request)),
 		license,

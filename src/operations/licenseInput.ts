@@ -9,7 +9,7 @@ import {
 	type Metadata,
 	RENEW_TYPES,
 } from "../license/model";
-import type { Validator } from "../protocol/validation";
+import { show, type Validator } from "../protocol/validation";
 
 /** The members CreateLicense and CreateLicenseVersion share, validated once here. */
 export interface LicenseBody {
@@ -67,17 +67,22 @@ function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefin
 		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
 		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
 		const Value = v.string(e.Value, `${path}.value`, { max: 1024 });
-		const MaxCount = v.integer(e.MaxCount, `${path}.maxCount`, {
+		const maxCountPath = `${path}.maxCount`;
+		const MaxCount = v.integer(e.MaxCount, maxCountPath, {
 			min: 0,
 			max: Number.MAX_SAFE_INTEGER,
 		});
 		const Overage = v.boolean(e.Overage, `${path}.overage`);
 		const AllowCheckIn = v.boolean(e.AllowCheckIn, `${path}.allowCheckIn`);
 		if (Name === undefined || Unit === undefined) return;
-		if (Unit !== "None" && e.MaxCount === undefined && Overage !== true) {
-			v.add(
-				`Entitlement '${Name}' is counted in ${Unit}: it needs MaxCount unless Overage is true`,
-			);
+		// Decided on the validated MaxCount, never the raw member: a null MaxCount is as
+		// absent as a missing one (it once passed as "given" and then refused every borrow).
+		if (Unit !== "None" && MaxCount === undefined && Overage !== true) {
+			if (!v.failedAt(maxCountPath)) {
+				v.add(
+					`Entitlement ${show(Name)} is counted in ${Unit}: it needs MaxCount unless Overage is true`,
+				);
+			}
 			return;
 		}
 		const entitlement: Entitlement = { Name, Unit };

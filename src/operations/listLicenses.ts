@@ -1,5 +1,5 @@
 import { sha256Hex } from "../encoding";
-import { Validator } from "../protocol/validation";
+import { show, Validator } from "../protocol/validation";
 import { type LicenseQuery, queryIssuedLicenses } from "../records/d1";
 import { decodePageToken, encodePageToken, readMaxResults } from "./paging";
 import type { Operation } from "./types";
@@ -28,9 +28,7 @@ export const listLicenses: Operation = async ({ env, caller, input }) => {
 		);
 		if (name === undefined) return;
 		if (!(FILTER_NAMES as readonly string[]).includes(name)) {
-			v.add(
-				`Filter name '${name.slice(0, 64)}' is not supported; use one of ${FILTER_NAMES.join(", ")}`,
-			);
+			v.add(`Filter name ${show(name)} is not supported; use one of ${FILTER_NAMES.join(", ")}`);
 			return;
 		}
 		filters.set(name as FilterName, [...(filters.get(name as FilterName) ?? []), ...strings]);

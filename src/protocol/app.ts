@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { operations } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
+import { refuseMalformedStrings } from "./wellFormed";
 
 const MAX_BODY_BYTES = 256 * 1024;
 const TARGET_PREFIX = "AWSLicenseManager.";
@@ -61,6 +62,8 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
 	if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
 		throw new AwsError("SerializationException", "The request body must be a JSON object.");
 	}
+	// The one place every request string passes, before any operation can store one.
+	refuseMalformedStrings(parsed as Record<string, unknown>);
 	return parsed as Record<string, unknown>;
 }
 

@@ -10,8 +10,10 @@ import { AwsError } from "./errors";
  */
 export class Validator {
 	private readonly errors: string[] = [];
+	private readonly failedPaths = new Set<string>();
 
 	fail(path: string, value: unknown, constraint: string): undefined {
+		this.failedPaths.add(path);
 		this.errors.push(
 			`Value ${show(value)} at '${path}' failed to satisfy constraint: Member must ${constraint}`,
 		);
@@ -22,6 +24,11 @@ export class Validator {
 	add(message: string): undefined {
 		this.errors.push(message);
 		return undefined;
+	}
+
+	/** Whether the member at `path` was already reported (so a cross-field rule need not repeat it). */
+	failedAt(path: string): boolean {
+		return this.failedPaths.has(path);
 	}
 
 	get ok(): boolean {
@@ -152,12 +159,16 @@ export class Validator {
 
 const SHOWN_CHARS = 128;
 
+/**
+ * At most SHOWN_CHARS of `s`, and always well-formed: a cut through a surrogate
+ * pair, or an unpaired surrogate in the input, is shown as U+FFFD.
+ */
 function clip(s: string): string {
-	return s.length > SHOWN_CHARS ? `${s.slice(0, SHOWN_CHARS)}...` : s;
+	return (s.length > SHOWN_CHARS ? `${s.slice(0, SHOWN_CHARS)}...` : s).toWellFormed();
 }
 
 /** Renders a value as AWS does (`'text'`, `null`, `[a, b]`), clipped so no reply echoes a huge input. */
-function show(value: unknown): string {
+export function show(value: unknown): string {
 	if (value === null || value === undefined) return "null";
 	if (typeof value === "string") return `'${clip(value)}'`;
 	if (Array.isArray(value))

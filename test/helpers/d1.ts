@@ -18,8 +18,9 @@ export type Row = Record<string, unknown>;
 
 export function stubOf(arn: string): DurableObjectStub<LicenseObject> {
 	const ref = parseLicenseArn(arn);
-	if (!ref) throw new Error(`not a minted license ARN: ${arn}`);
-	return licenseStub(env, ref.licenseId);
+	const stub = ref && licenseStub(env, ref.licenseId);
+	if (!stub) throw new Error(`not a minted license ARN: ${arn}`);
+	return stub;
 }
 
 /** Runs one SQL statement in the license object's storage. */

@@ -94,6 +94,74 @@ describe("mintLicenseId", () => {
 	});
 });
 
+describe("placementOf: only placements the service mints", () => {
+	// Every region AWS has (and two it does not), with EU_JURISDICTION on and off.
+	const REGIONS = [
+		"us-east-1",
+		"us-east-2",
+		"us-west-1",
+		"us-west-2",
+		"us-gov-west-1",
+		"us-gov-east-1",
+		"ca-central-1",
+		"ca-west-1",
+		"mx-central-1",
+		"sa-east-1",
+		"eu-west-1",
+		"eu-west-2",
+		"eu-west-3",
+		"eu-central-1",
+		"eu-central-2",
+		"eu-north-1",
+		"eu-south-1",
+		"eu-south-2",
+		"eusc-de-east-1",
+		"ap-east-1",
+		"ap-east-2",
+		"ap-south-1",
+		"ap-south-2",
+		"ap-northeast-1",
+		"ap-northeast-2",
+		"ap-northeast-3",
+		"ap-southeast-1",
+		"ap-southeast-2",
+		"ap-southeast-3",
+		"ap-southeast-4",
+		"ap-southeast-5",
+		"ap-southeast-6",
+		"ap-southeast-7",
+		"af-south-1",
+		"me-south-1",
+		"me-central-1",
+		"il-central-1",
+		"cn-north-1",
+		"cn-northwest-1",
+		"xx-nowhere-1",
+	];
+	const key = (p: Placement) => `${p.jurisdiction}/${p.locationHint}`;
+
+	it("accepts exactly the placements placementForRegion gives", () => {
+		const minted = new Set(
+			REGIONS.flatMap((r) => [placementForRegion(r, false), placementForRegion(r, true)]).map(key),
+		);
+		const accepted = new Set<string>();
+		for (let digits = 0; digits < 256; digits++) {
+			const pair = digits.toString(16).padStart(2, "0");
+			const placement = placementOf(`l-${pair}${"0".repeat(30)}`);
+			if (placement) accepted.add(key(placement));
+		}
+		expect([...accepted].sort()).toEqual([...minted].sort());
+		// Twelve: no jurisdiction with each of the ten hints (or none), and eu with weur or eeur.
+		expect(accepted.size).toBe(12);
+	});
+
+	it("refuses fedramp, eu outside Europe, and hint digits past 9", () => {
+		for (const pair of ["24", "20", "10", "13", "16", "0a", "0f", "f0", "1f"]) {
+			expect(placementOf(`l-${pair}${"0".repeat(30)}`), pair).toBeNull();
+		}
+	});
+});
+
 interface Recorded {
 	jurisdiction: string[];
 	idFromName: { scope: string; name: string }[];
@@ -152,6 +220,27 @@ describe("licenseStub", () => {
 		expect(calls.get).toEqual([
 			{ scope: "default", id: { scope: "default", name: id }, options: { locationHint: "wnam" } },
 		]);
+	});
+
+	it("makes no stub, and touches no namespace, for a placement never minted", () => {
+		for (const pair of ["10", "24", "0a", "ff"]) {
+			const { ns, calls } = recordingNamespace();
+			expect(
+				licenseStub({ LICENSES: ns } as unknown as Env, `l-${pair}${"0".repeat(30)}`),
+			).toBeNull();
+			expect(calls).toEqual({ jurisdiction: [], idFromName: [], get: [] });
+		}
+	});
+
+	it("gives no stub when the runtime cannot give the jurisdiction (workerd has none)", () => {
+		const throwing = {
+			jurisdiction() {
+				throw new Error("Jurisdiction restrictions are not implemented in workerd.");
+			},
+		};
+		expect(
+			licenseStub({ LICENSES: throwing } as unknown as Env, `l-14${"0".repeat(30)}`),
+		).toBeNull();
 	});
 
 	it("passes no options for an id without a hint", async () => {
