@@ -9,7 +9,33 @@ export interface Config {
 	maxTtlMinutes: number;
 	licenseRateLimit: number;
 	licenseRateWindowMs: number;
+	limits: Limits;
 }
+
+/** SPEC §11: what one tenant may put into storage every tenant shares. */
+export interface Limits {
+	/** Non-deleted licenses one issuer account may hold (MAX_LICENSES_PER_ACCOUNT). */
+	licensesPerAccount: number;
+	/** Versions one license may have, the first included (MAX_VERSIONS_PER_LICENSE). */
+	versionsPerLicense: number;
+	/** UTF-8 bytes of one license document, a version as GetLicense returns it (MAX_LICENSE_DOCUMENT_BYTES). */
+	licenseDocumentBytes: number;
+	/** UTF-8 bytes of one checkout's NodeId + CheckoutMetadata, serialised (MAX_CHECKOUT_METADATA_BYTES). */
+	checkoutMetadataBytes: number;
+	/** Live borrows of one license, in-flight ones included (MAX_LIVE_BORROWS_PER_LICENSE). */
+	liveBorrowsPerLicense: number;
+	/** UTF-8 bytes of one List* response (MAX_LIST_RESPONSE_BYTES). */
+	listResponseBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+	licensesPerAccount: 10_000,
+	versionsPerLicense: 500,
+	licenseDocumentBytes: 64 * 1024,
+	checkoutMetadataBytes: 8 * 1024,
+	liveBorrowsPerLicense: 100_000,
+	listResponseBytes: 1024 * 1024,
+};
 
 const DEFAULT_MAX_TTL_MINUTES = 43_200;
 
@@ -57,6 +83,29 @@ export function loadConfig(env: Env): Config {
 		maxTtlMinutes: positiveInt(env.MAX_TTL_MINUTES, DEFAULT_MAX_TTL_MINUTES),
 		licenseRateLimit: positiveInt(env.LICENSE_RATE_LIMIT, 1000),
 		licenseRateWindowMs: positiveInt(env.LICENSE_RATE_WINDOW_MS, 1000),
+		limits: {
+			licensesPerAccount: positiveInt(
+				env.MAX_LICENSES_PER_ACCOUNT,
+				DEFAULT_LIMITS.licensesPerAccount,
+			),
+			versionsPerLicense: positiveInt(
+				env.MAX_VERSIONS_PER_LICENSE,
+				DEFAULT_LIMITS.versionsPerLicense,
+			),
+			licenseDocumentBytes: positiveInt(
+				env.MAX_LICENSE_DOCUMENT_BYTES,
+				DEFAULT_LIMITS.licenseDocumentBytes,
+			),
+			checkoutMetadataBytes: positiveInt(
+				env.MAX_CHECKOUT_METADATA_BYTES,
+				DEFAULT_LIMITS.checkoutMetadataBytes,
+			),
+			liveBorrowsPerLicense: positiveInt(
+				env.MAX_LIVE_BORROWS_PER_LICENSE,
+				DEFAULT_LIMITS.liveBorrowsPerLicense,
+			),
+			listResponseBytes: positiveInt(env.MAX_LIST_RESPONSE_BYTES, DEFAULT_LIMITS.listResponseBytes),
+		},
 	};
 	cache.set(env, config);
 	return config;

@@ -1,13 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { clock, floorToSecond, isoSeconds } from "../clock";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
-import { fail, type Result } from "../protocol/errors";
+import { fail, type Result, type WireError } from "../protocol/errors";
+import { type Page, type PageBudget, takePage } from "../protocol/listPage";
 import type { OutboxRecord } from "../records/outbox";
 import { consumableLicense, isDeleted, issuedLicense, visibleLicense } from "./access";
 import { signedCheckoutReply } from "./checkoutReply";
 import type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 import { mintConsumptionToken } from "./ids";
+import { documentSizeRefusal, limitExceeded } from "./limits";
 import type { Caller, Lease, License, LicenseStatus } from "./model";
 import { OutboxDrainer } from "./outboxDrain";
 import { FixedWindowLimiter } from "./rateLimit";
@@ -101,6 +103,16 @@ export class LicenseObject extends DurableObject<Env> {
 			}
 			return { ok: true, value: this.header.createResponse };
 		}
+		if (cmd.accountLicenseLimit !== null) {
+			return {
+				ok: false,
+				error: limitExceeded(
+					"licenses per issuer account",
+					cmd.accountLicenseLimit,
+					"Delete licenses that are no longer needed before creating more.",
+				),
+			};
+		}
 		const now = clock.now();
 		const license = cmd.license;
 		const response = JSON.stringify({
@@ -189,6 +201,8 @@ export class LicenseObject extends DurableObject<Env> {
 			(name) => (usage.get(name) ?? 0) + (this.pending.get(name) ?? 0),
 		);
 		if (!plan.ok) return plan;
+		const tooMany = this.liveBorrowLimitRefusal(now);
+		if (tooMany) return tooMany;
 
 		const leases = plan.value;
 		this.reserve(leases, +1);
@@ -200,6 +214,31 @@ export class LicenseObject extends DurableObject<Env> {
 			this.inflight.delete(key);
 			this.reserve(leases, -1);
 		}
+	}
+
+	/**
+	 * SPEC §11 live borrows per license, decided in the same synchronous step as
+	 * capacity and counting borrows being signed, so a burst cannot pass it. Borrows
+	 * past their expiration that the alarm has not yet ended are settled first.
+	 */
+	private liveBorrowLimitRefusal(now: number): { ok: false; error: WireError } | null {
+		const max = this.config().limits.liveBorrowsPerLicense;
+		const live = () => this.store.liveBorrowCount() + this.pendingBorrows;
+		if (live() < max) return null;
+		const nextExpiry = this.store.nextBorrowExpiry();
+		if (nextExpiry !== null && nextExpiry <= now) {
+			this.expireDue(now);
+			this.scheduleAlarm();
+			if (live() < max) return null;
+		}
+		return {
+			ok: false,
+			error: limitExceeded(
+				"live borrows per license",
+				max,
+				"Check in or wait for borrows to expire, then check out again.",
+			),
+		};
 	}
 
 	private reserve(leases: readonly Lease[], sign: 1 | -1): void {
@@ -421,6 +460,17 @@ export class LicenseObject extends DurableObject<Env> {
 		if (cmd.changes.Status === "DELETED" || cmd.changes.Status === "PENDING_DELETE") {
 			return fail("ValidationException", "Use DeleteLicense to delete a license.");
 		}
+		const { versionsPerLicense, licenseDocumentBytes } = this.config().limits;
+		if (header.currentVersion >= versionsPerLicense) {
+			return {
+				ok: false,
+				error: limitExceeded(
+					"versions per license",
+					versionsPerLicense,
+					"Create a new license instead of another version.",
+				),
+			};
+		}
 		const now = clock.now();
 		const version = header.currentVersion + 1;
 		const doc: License = {
@@ -433,6 +483,9 @@ export class LicenseObject extends DurableObject<Env> {
 			Version: String(version),
 		};
 		if (!cmd.changes.LicenseMetadata) delete doc.LicenseMetadata;
+		// Measured on the document as stored: it includes what the request cannot change.
+		const tooLarge = documentSizeRefusal(doc, licenseDocumentBytes);
+		if (tooLarge) return { ok: false, error: tooLarge };
 		const response = JSON.stringify({
 			LicenseArn: doc.LicenseArn,
 			Version: doc.Version,
@@ -501,19 +554,25 @@ export class LicenseObject extends DurableObject<Env> {
 		};
 	}
 
+	/** One page of versions after `afterVersion`, within the request's MaxResults and the response budget. */
 	listVersions(
 		caller: Caller,
 		arn: string,
 		afterVersion: number,
-		limit: number,
-	): Result<License[]> {
+		budget: PageBudget,
+	): Result<Page<License>> {
 		const seen = this.visible(caller, arn);
 		if (!seen.ok) return seen;
-		return { ok: true, value: this.store.versions(afterVersion, limit) };
+		return { ok: true, value: takePage(this.store.versionsAfter(afterVersion), budget) };
 	}
 
 	/** Seller operations: only the issuer may change a license. */
 	// ---- helpers --------------------------------------------------------------
+
+	/** Read per decision: parsing is cached per env object, and tests swap the env to lower a limit. */
+	private config(): Config {
+		return loadConfig(this.env);
+	}
 
 	private visible(caller: Caller, arn: string): Result<License> {
 		return visibleLicense(this.header, this.current, caller, arn);

@@ -158,6 +158,25 @@ export async function queryIssuedLicenses(db: D1Database, q: LicenseQuery): Prom
 	return results.map((r) => JSON.parse(r.doc) as License);
 }
 
+/**
+ * SPEC §11 licenses per account: the account's licenses not DELETED, counted up to
+ * `cap` (index licenses_by_issuer_status, so at most `cap` index entries are read).
+ */
+export async function countLiveIssuedLicenses(
+	db: D1Database,
+	issuerAccount: string,
+	cap: number,
+): Promise<number> {
+	const row = await db
+		.prepare(
+			`SELECT COUNT(*) AS n FROM (SELECT 1 FROM licenses
+				WHERE issuer_account = ?1 AND status <> 'DELETED' LIMIT ?2)`,
+		)
+		.bind(issuerAccount, cap)
+		.first<{ n: number }>();
+	return row?.n ?? 0;
+}
+
 export interface PrincipalRow {
 	accountId: string;
 	secretCiphertext: string;
