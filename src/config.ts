@@ -10,6 +10,7 @@ export interface Config {
 	licenseRateLimit: number;
 	licenseRateWindowMs: number;
 	limits: Limits;
+	retention: Retention;
 }
 
 /** SPEC §11: what one tenant may put into storage every tenant shares. */
@@ -28,6 +29,16 @@ export interface Limits {
 	listResponseBytes: number;
 }
 
+/** SPEC §11: how long ended things are kept. */
+export interface Retention {
+	/** An ended borrow stays in its license's object this long after it ended (ENDED_BORROW_RETENTION_DAYS). */
+	endedBorrowMs: number;
+	/** D1 checkouts (ended) and audit_events older than this are deleted (HISTORY_RETENTION_DAYS). */
+	historyMs: number;
+}
+
+const DAY_MS = 86_400_000;
+
 export const DEFAULT_LIMITS: Readonly<Limits> = {
 	licensesPerAccount: 10_000,
 	versionsPerLicense: 500,
@@ -36,6 +47,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
 	liveBorrowsPerLicense: 100_000,
 	listResponseBytes: 1024 * 1024,
 };
+
+export const DEFAULT_RETENTION_DAYS = { endedBorrow: 30, history: 400 } as const;
 
 const DEFAULT_MAX_TTL_MINUTES = 43_200;
 
@@ -105,6 +118,11 @@ export function loadConfig(env: Env): Config {
 				DEFAULT_LIMITS.liveBorrowsPerLicense,
 			),
 			listResponseBytes: positiveInt(env.MAX_LIST_RESPONSE_BYTES, DEFAULT_LIMITS.listResponseBytes),
+		},
+		retention: {
+			endedBorrowMs:
+				positiveInt(env.ENDED_BORROW_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.endedBorrow) * DAY_MS,
+			historyMs: positiveInt(env.HISTORY_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.history) * DAY_MS,
 		},
 	};
 	cache.set(env, config);

@@ -26,6 +26,14 @@ export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from
 
 const DAY_MS = 86_400_000;
 const EXPIRY_BATCH = 500;
+/** Ended borrows deleted per statement, and per alarm (the next alarm continues at once). */
+const PURGE_BATCH = 1000;
+const PURGE_BATCHES_PER_ALARM = 10;
+/**
+ * Retention purges are not urgent: one alarm takes every borrow that ended within
+ * this window, rather than one alarm per ended borrow 30 days later.
+ */
+const PURGE_COALESCE_MS = 3_600_000;
 /** How long checkout records may wait so that many share one D1 batch (and one alarm). */
 const OUTBOX_COALESCE_MS = 2000;
 
@@ -605,6 +613,7 @@ export class LicenseObject extends DurableObject<Env> {
 				const now = clock.now();
 				this.expireDue(now);
 				this.store.purgeClientTokens(now);
+				this.purgeEndedBorrows(now);
 				await this.drainOutbox();
 			}
 		} catch (err) {
@@ -621,6 +630,19 @@ export class LicenseObject extends DurableObject<Env> {
 			this.ctx.storage.transactionSync(() => {
 				for (const borrow of due) this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null);
 			});
+		}
+	}
+
+	/**
+	 * SPEC §11: an ended borrow stays `endedBorrowMs` after it ended (a late check-in
+	 * or extend still finds it), then goes. Nothing else refers to the row: usage was
+	 * released when it ended, and a replay reads the ClientToken record, which is
+	 * purged by its own rule. A backlog is taken a bounded amount per alarm.
+	 */
+	private purgeEndedBorrows(now: number): void {
+		const endedBy = now - this.config().retention.endedBorrowMs;
+		for (let i = 0; i < PURGE_BATCHES_PER_ALARM; i++) {
+			if (this.store.purgeEndedBorrows(endedBy, PURGE_BATCH) < PURGE_BATCH) return;
 		}
 	}
 
@@ -663,10 +685,21 @@ export class LicenseObject extends DurableObject<Env> {
 		);
 	}
 
-	/** The one alarm: the earliest of the next expiry, outbox retry and ClientToken purge. */
+	/**
+	 * Purges falling due within PURGE_COALESCE_MS of each other share one alarm; a
+	 * purge already due (a backlog the last alarm left) runs at once.
+	 */
+	private purgeAlarmAt(earliestEnded: number): number {
+		const due = earliestEnded + this.config().retention.endedBorrowMs;
+		const now = clock.now();
+		return due <= now ? now : due + PURGE_COALESCE_MS;
+	}
+
+	/** The one alarm: the earliest of the next expiry, outbox retry, ClientToken purge and retention purge. */
 	private scheduleAlarm(): void {
 		try {
 			const outbox = this.store.nextOutboxAttempt();
+			const ended = this.store.earliestEndedBorrow();
 			const candidates = [
 				this.store.nextBorrowExpiry(),
 				// Checkouts do not wait for D1: fresh rows gather for a moment and go in one
@@ -677,6 +710,7 @@ export class LicenseObject extends DurableObject<Env> {
 						? outbox.at
 						: Math.max(outbox.at, clock.now() + OUTBOX_COALESCE_MS),
 				this.store.nextClientTokenPurge(),
+				ended === null ? null : this.purgeAlarmAt(ended),
 			].filter((t): t is number => t !== null);
 			if (candidates.length === 0) return;
 			const at = Math.min(...candidates);

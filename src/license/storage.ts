@@ -38,6 +38,8 @@ const SCHEMA = [
 		leases TEXT NOT NULL
 	)`,
 	"CREATE INDEX IF NOT EXISTS borrows_live ON borrows (status, expires_at)",
+	// Ended borrows by end time, for the retention purge (SPEC §11) and its alarm.
+	"CREATE INDEX IF NOT EXISTS borrows_ended ON borrows (returned_at) WHERE status <> 'ACTIVE'",
 	// live_borrows: ACTIVE rows of borrows, kept in the transactions that change them,
 	// so the SPEC §11 limit is one primary-key read per checkout, not a count of up to
 	// 100,000 rows. Seeded once from the table (objects from before the counter existed).
@@ -301,6 +303,30 @@ export class LicenseStore {
 
 	private addLiveBorrows(delta: number): void {
 		this.sql.exec("UPDATE counters SET value = value + ? WHERE name = 'live_borrows'", delta);
+	}
+
+	/**
+	 * SPEC §11 retention: deletes up to `limit` borrows that ended at or before `endedBy`.
+	 * Their ClientToken records follow their own rule (final expiration + 24 h).
+	 */
+	purgeEndedBorrows(endedBy: number, limit: number): number {
+		return this.sql
+			.exec(
+				`DELETE FROM borrows WHERE token IN (
+					SELECT token FROM borrows WHERE status <> 'ACTIVE' AND returned_at <= ? LIMIT ?)
+				 RETURNING 1`,
+				endedBy,
+				limit,
+			)
+			.toArray().length;
+	}
+
+	/** When the earliest ended borrow ended (its purge is due a retention period later). */
+	earliestEndedBorrow(): number | null {
+		const r = this.sql
+			.exec("SELECT MIN(returned_at) AS t FROM borrows WHERE status <> 'ACTIVE'")
+			.toArray()[0];
+		return (r?.t as number | null) ?? null;
 	}
 
 	setBorrowExpiry(token: string, expiresAt: number): void {
