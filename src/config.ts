@@ -9,7 +9,46 @@ export interface Config {
 	maxTtlMinutes: number;
 	licenseRateLimit: number;
 	licenseRateWindowMs: number;
+	limits: Limits;
+	retention: Retention;
 }
+
+/** SPEC §11: what one tenant may put into storage every tenant shares. */
+export interface Limits {
+	/** Non-deleted licenses one issuer account may hold (MAX_LICENSES_PER_ACCOUNT). */
+	licensesPerAccount: number;
+	/** Versions one license may have, the first included (MAX_VERSIONS_PER_LICENSE). */
+	versionsPerLicense: number;
+	/** UTF-8 bytes of one license document, a version as GetLicense returns it (MAX_LICENSE_DOCUMENT_BYTES). */
+	licenseDocumentBytes: number;
+	/** UTF-8 bytes of one checkout's NodeId + CheckoutMetadata, serialised (MAX_CHECKOUT_METADATA_BYTES). */
+	checkoutMetadataBytes: number;
+	/** Live borrows of one license, in-flight ones included (MAX_LIVE_BORROWS_PER_LICENSE). */
+	liveBorrowsPerLicense: number;
+	/** UTF-8 bytes of one List* response (MAX_LIST_RESPONSE_BYTES). */
+	listResponseBytes: number;
+}
+
+/** SPEC §11: how long ended things are kept. */
+export interface Retention {
+	/** An ended borrow stays in its license's object this long after it ended (ENDED_BORROW_RETENTION_DAYS). */
+	endedBorrowMs: number;
+	/** D1 checkouts (ended) and audit_events older than this are deleted (HISTORY_RETENTION_DAYS). */
+	historyMs: number;
+}
+
+const DAY_MS = 86_400_000;
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+	licensesPerAccount: 10_000,
+	versionsPerLicense: 500,
+	licenseDocumentBytes: 64 * 1024,
+	checkoutMetadataBytes: 8 * 1024,
+	liveBorrowsPerLicense: 100_000,
+	listResponseBytes: 1024 * 1024,
+};
+
+export const DEFAULT_RETENTION_DAYS = { endedBorrow: 30, history: 400 } as const;
 
 const DEFAULT_MAX_TTL_MINUTES = 43_200;
 
@@ -57,6 +96,34 @@ export function loadConfig(env: Env): Config {
 		maxTtlMinutes: positiveInt(env.MAX_TTL_MINUTES, DEFAULT_MAX_TTL_MINUTES),
 		licenseRateLimit: positiveInt(env.LICENSE_RATE_LIMIT, 1000),
 		licenseRateWindowMs: positiveInt(env.LICENSE_RATE_WINDOW_MS, 1000),
+		limits: {
+			licensesPerAccount: positiveInt(
+				env.MAX_LICENSES_PER_ACCOUNT,
+				DEFAULT_LIMITS.licensesPerAccount,
+			),
+			versionsPerLicense: positiveInt(
+				env.MAX_VERSIONS_PER_LICENSE,
+				DEFAULT_LIMITS.versionsPerLicense,
+			),
+			licenseDocumentBytes: positiveInt(
+				env.MAX_LICENSE_DOCUMENT_BYTES,
+				DEFAULT_LIMITS.licenseDocumentBytes,
+			),
+			checkoutMetadataBytes: positiveInt(
+				env.MAX_CHECKOUT_METADATA_BYTES,
+				DEFAULT_LIMITS.checkoutMetadataBytes,
+			),
+			liveBorrowsPerLicense: positiveInt(
+				env.MAX_LIVE_BORROWS_PER_LICENSE,
+				DEFAULT_LIMITS.liveBorrowsPerLicense,
+			),
+			listResponseBytes: positiveInt(env.MAX_LIST_RESPONSE_BYTES, DEFAULT_LIMITS.listResponseBytes),
+		},
+		retention: {
+			endedBorrowMs:
+				positiveInt(env.ENDED_BORROW_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.endedBorrow) * DAY_MS,
+			historyMs: positiveInt(env.HISTORY_RETENTION_DAYS, DEFAULT_RETENTION_DAYS.history) * DAY_MS,
+		},
 	};
 	cache.set(env, config);
 	return config;

@@ -42,3 +42,29 @@ export async function sha256Hex(data: ArrayBuffer | Uint8Array | string): Promis
 				: new Uint8Array(data); // a view over a SharedArrayBuffer must be copied for WebCrypto
 	return hex(await crypto.subtle.digest("SHA-256", bytes));
 }
+
+/**
+ * Bytes `text` takes as UTF-8, counted without encoding it (limits measure every
+ * document and list item). A lone surrogate counts 3, as the U+FFFD it encodes to.
+ */
+export function utf8Length(text: string): number {
+	let bytes = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x80) bytes += 1;
+		else if (c < 0x800) bytes += 2;
+		else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+			const next = text.charCodeAt(i + 1);
+			if (next >= 0xdc00 && next <= 0xdfff) {
+				bytes += 4;
+				i++;
+			} else bytes += 3;
+		} else bytes += 3;
+	}
+	return bytes;
+}
+
+/** UTF-8 bytes of a value's JSON, as it goes on the wire or into storage. */
+export function jsonLength(value: unknown): number {
+	return utf8Length(JSON.stringify(value) ?? "");
+}

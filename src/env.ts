@@ -30,4 +30,14 @@ export interface Env {
 	/** Per-license strict limit: checkouts per window (default 1000 per 1 s). */
 	LICENSE_RATE_LIMIT?: string;
 	LICENSE_RATE_WINDOW_MS?: string;
+	/** SPEC §11 limits (README "Limits and retention"); each defaults when unset. */
+	MAX_LICENSES_PER_ACCOUNT?: string;
+	MAX_VERSIONS_PER_LICENSE?: string;
+	MAX_LICENSE_DOCUMENT_BYTES?: string;
+	MAX_CHECKOUT_METADATA_BYTES?: string;
+	MAX_LIVE_BORROWS_PER_LICENSE?: string;
+	MAX_LIST_RESPONSE_BYTES?: string;
+	/** SPEC §11 retention, in days: ended borrows in their object (30), D1 history (400). */
+	ENDED_BORROW_RETENTION_DAYS?: string;
+	HISTORY_RETENTION_DAYS?: string;
 }

@@ -1,5 +1,14 @@
+import type { Env } from "./env";
 import { buildApp } from "./protocol/app";
+import { runScheduled } from "./scheduled";
 
 export { LicenseObject } from "./license/object";
 
-export default buildApp();
+const app = buildApp();
+
+export default {
+	fetch: app.fetch,
+	async scheduled(_controller, env, _ctx) {
+		await runScheduled(env);
+	},
+} satisfies ExportedHandler<Env>;

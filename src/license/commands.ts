@@ -40,4 +40,9 @@ export interface CreateLicenseCommand {
 	license: License;
 	licenseId: string;
 	beneficiaryAccount: string | null;
+	/**
+	 * The account's licenses-per-account limit when it is already reached (else
+	 * null): the object then creates nothing new but still answers a retry.
+	 */
+	accountLicenseLimit: number | null;
 }

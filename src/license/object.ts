@@ -1,13 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { clock, floorToSecond, isoSeconds } from "../clock";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
-import { fail, type Result } from "../protocol/errors";
+import { fail, type Result, type WireError } from "../protocol/errors";
+import { type Page, type PageBudget, takePage } from "../protocol/listPage";
 import type { OutboxRecord } from "../records/outbox";
 import { consumableLicense, isDeleted, issuedLicense, visibleLicense } from "./access";
 import { signedCheckoutReply } from "./checkoutReply";
 import type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 import { mintConsumptionToken } from "./ids";
+import { documentSizeRefusal, limitExceeded } from "./limits";
 import type { Caller, Lease, License, LicenseStatus } from "./model";
 import { OutboxDrainer } from "./outboxDrain";
 import { FixedWindowLimiter } from "./rateLimit";
@@ -24,6 +26,14 @@ export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from
 
 const DAY_MS = 86_400_000;
 const EXPIRY_BATCH = 500;
+/** Ended borrows deleted per statement, and per alarm (the next alarm continues at once). */
+const PURGE_BATCH = 1000;
+const PURGE_BATCHES_PER_ALARM = 10;
+/**
+ * Retention purges are not urgent: one alarm takes every borrow that ended within
+ * this window, rather than one alarm per ended borrow 30 days later.
+ */
+const PURGE_COALESCE_MS = 3_600_000;
 /** How long checkout records may wait so that many share one D1 batch (and one alarm). */
 const OUTBOX_COALESCE_MS = 2000;
 
@@ -100,6 +110,16 @@ export class LicenseObject extends DurableObject<Env> {
 				);
 			}
 			return { ok: true, value: this.header.createResponse };
+		}
+		if (cmd.accountLicenseLimit !== null) {
+			return {
+				ok: false,
+				error: limitExceeded(
+					"licenses per issuer account",
+					cmd.accountLicenseLimit,
+					"Delete licenses that are no longer needed before creating more.",
+				),
+			};
 		}
 		const now = clock.now();
 		const license = cmd.license;
@@ -189,6 +209,8 @@ export class LicenseObject extends DurableObject<Env> {
 			(name) => (usage.get(name) ?? 0) + (this.pending.get(name) ?? 0),
 		);
 		if (!plan.ok) return plan;
+		const tooMany = this.liveBorrowLimitRefusal(now);
+		if (tooMany) return tooMany;
 
 		const leases = plan.value;
 		this.reserve(leases, +1);
@@ -200,6 +222,31 @@ export class LicenseObject extends DurableObject<Env> {
 			this.inflight.delete(key);
 			this.reserve(leases, -1);
 		}
+	}
+
+	/**
+	 * SPEC §11 live borrows per license, decided in the same synchronous step as
+	 * capacity and counting borrows being signed, so a burst cannot pass it. Borrows
+	 * past their expiration that the alarm has not yet ended are settled first.
+	 */
+	private liveBorrowLimitRefusal(now: number): { ok: false; error: WireError } | null {
+		const max = this.config().limits.liveBorrowsPerLicense;
+		const live = () => this.store.liveBorrowCount() + this.pendingBorrows;
+		if (live() < max) return null;
+		const nextExpiry = this.store.nextBorrowExpiry();
+		if (nextExpiry !== null && nextExpiry <= now) {
+			this.expireDue(now);
+			this.scheduleAlarm();
+			if (live() < max) return null;
+		}
+		return {
+			ok: false,
+			error: limitExceeded(
+				"live borrows per license",
+				max,
+				"Check in or wait for borrows to expire, then check out again.",
+			),
+		};
 	}
 
 	private reserve(leases: readonly Lease[], sign: 1 | -1): void {
@@ -421,6 +468,17 @@ export class LicenseObject extends DurableObject<Env> {
 		if (cmd.changes.Status === "DELETED" || cmd.changes.Status === "PENDING_DELETE") {
 			return fail("ValidationException", "Use DeleteLicense to delete a license.");
 		}
+		const { versionsPerLicense, licenseDocumentBytes } = this.config().limits;
+		if (header.currentVersion >= versionsPerLicense) {
+			return {
+				ok: false,
+				error: limitExceeded(
+					"versions per license",
+					versionsPerLicense,
+					"Create a new license instead of another version.",
+				),
+			};
+		}
 		const now = clock.now();
 		const version = header.currentVersion + 1;
 		const doc: License = {
@@ -433,6 +491,9 @@ export class LicenseObject extends DurableObject<Env> {
 			Version: String(version),
 		};
 		if (!cmd.changes.LicenseMetadata) delete doc.LicenseMetadata;
+		// Measured on the document as stored: it includes what the request cannot change.
+		const tooLarge = documentSizeRefusal(doc, licenseDocumentBytes);
+		if (tooLarge) return { ok: false, error: tooLarge };
 		const response = JSON.stringify({
 			LicenseArn: doc.LicenseArn,
 			Version: doc.Version,
@@ -501,19 +562,25 @@ export class LicenseObject extends DurableObject<Env> {
 		};
 	}
 
+	/** One page of versions after `afterVersion`, within the request's MaxResults and the response budget. */
 	listVersions(
 		caller: Caller,
 		arn: string,
 		afterVersion: number,
-		limit: number,
-	): Result<License[]> {
+		budget: PageBudget,
+	): Result<Page<License>> {
 		const seen = this.visible(caller, arn);
 		if (!seen.ok) return seen;
-		return { ok: true, value: this.store.versions(afterVersion, limit) };
+		return { ok: true, value: takePage(this.store.versionsAfter(afterVersion), budget) };
 	}
 
 	/** Seller operations: only the issuer may change a license. */
 	// ---- helpers --------------------------------------------------------------
+
+	/** Read per decision: parsing is cached per env object, and tests swap the env to lower a limit. */
+	private config(): Config {
+		return loadConfig(this.env);
+	}
 
 	private visible(caller: Caller, arn: string): Result<License> {
 		return visibleLicense(this.header, this.current, caller, arn);
@@ -546,6 +613,7 @@ export class LicenseObject extends DurableObject<Env> {
 				const now = clock.now();
 				this.expireDue(now);
 				this.store.purgeClientTokens(now);
+				this.purgeEndedBorrows(now);
 				await this.drainOutbox();
 			}
 		} catch (err) {
@@ -562,6 +630,19 @@ export class LicenseObject extends DurableObject<Env> {
 			this.ctx.storage.transactionSync(() => {
 				for (const borrow of due) this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null);
 			});
+		}
+	}
+
+	/**
+	 * SPEC §11: an ended borrow stays `endedBorrowMs` after it ended (a late check-in
+	 * or extend still finds it), then goes. Nothing else refers to the row: usage was
+	 * released when it ended, and a replay reads the ClientToken record, which is
+	 * purged by its own rule. A backlog is taken a bounded amount per alarm.
+	 */
+	private purgeEndedBorrows(now: number): void {
+		const endedBy = now - this.config().retention.endedBorrowMs;
+		for (let i = 0; i < PURGE_BATCHES_PER_ALARM; i++) {
+			if (this.store.purgeEndedBorrows(endedBy, PURGE_BATCH) < PURGE_BATCH) return;
 		}
 	}
 
@@ -604,10 +685,21 @@ export class LicenseObject extends DurableObject<Env> {
 		);
 	}
 
-	/** The one alarm: the earliest of the next expiry, outbox retry and ClientToken purge. */
+	/**
+	 * Purges falling due within PURGE_COALESCE_MS of each other share one alarm; a
+	 * purge already due (a backlog the last alarm left) runs at once.
+	 */
+	private purgeAlarmAt(earliestEnded: number): number {
+		const due = earliestEnded + this.config().retention.endedBorrowMs;
+		const now = clock.now();
+		return due <= now ? now : due + PURGE_COALESCE_MS;
+	}
+
+	/** The one alarm: the earliest of the next expiry, outbox retry, ClientToken purge and retention purge. */
 	private scheduleAlarm(): void {
 		try {
 			const outbox = this.store.nextOutboxAttempt();
+			const ended = this.store.earliestEndedBorrow();
 			const candidates = [
 				this.store.nextBorrowExpiry(),
 				// Checkouts do not wait for D1: fresh rows gather for a moment and go in one
@@ -618,6 +710,7 @@ export class LicenseObject extends DurableObject<Env> {
 						? outbox.at
 						: Math.max(outbox.at, clock.now() + OUTBOX_COALESCE_MS),
 				this.store.nextClientTokenPurge(),
+				ended === null ? null : this.purgeAlarmAt(ended),
 			].filter((t): t is number => t !== null);
 			if (candidates.length === 0) return;
 			const at = Math.min(...candidates);

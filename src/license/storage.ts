@@ -38,6 +38,18 @@ const SCHEMA = [
 		leases TEXT NOT NULL
 	)`,
 	"CREATE INDEX IF NOT EXISTS borrows_live ON borrows (status, expires_at)",
+	// Ended borrows by end time, for the retention purge (SPEC §11) and its alarm.
+	"CREATE INDEX IF NOT EXISTS borrows_ended ON borrows (returned_at) WHERE status <> 'ACTIVE'",
+	// live_borrows: ACTIVE rows of borrows, kept in the transactions that change them,
+	// so the SPEC §11 limit is one primary-key read per checkout, not a count of up to
+	// 100,000 rows. Seeded once from the table (objects from before the counter existed).
+	`CREATE TABLE IF NOT EXISTS counters (
+		name TEXT PRIMARY KEY,
+		value INTEGER NOT NULL
+	)`,
+	`INSERT INTO counters (name, value)
+		SELECT 'live_borrows', (SELECT COUNT(*) FROM borrows WHERE status = 'ACTIVE')
+		WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'live_borrows')`,
 	`CREATE TABLE IF NOT EXISTS client_tokens (
 		account_id TEXT NOT NULL,
 		client_token TEXT NOT NULL,
@@ -173,15 +185,14 @@ export class LicenseStore {
 		return r ? (JSON.parse(r.doc as string) as License) : null;
 	}
 
-	versions(afterVersion: number, limit: number): License[] {
-		return this.sql
-			.exec(
-				"SELECT doc FROM versions WHERE version > ? ORDER BY version LIMIT ?",
-				afterVersion,
-				limit,
-			)
-			.toArray()
-			.map((r) => JSON.parse(r.doc as string) as License);
+	/** Versions after `afterVersion`, in order, read lazily: a page stops the cursor where it ends. */
+	*versionsAfter(afterVersion: number): Generator<License> {
+		for (const r of this.sql.exec(
+			"SELECT doc FROM versions WHERE version > ? ORDER BY version",
+			afterVersion,
+		)) {
+			yield JSON.parse(r.doc as string) as License;
+		}
 	}
 
 	insertVersion(version: number, doc: License): void {
@@ -270,6 +281,7 @@ export class LicenseStore {
 			b.returnedAt,
 			JSON.stringify(b.leases),
 		);
+		if (b.status === "ACTIVE") this.addLiveBorrows(1);
 	}
 
 	borrow(token: string): BorrowRow | null {
@@ -278,12 +290,43 @@ export class LicenseStore {
 	}
 
 	endBorrow(token: string, status: Exclude<BorrowStatus, "ACTIVE">, at: number): void {
-		this.sql.exec(
-			"UPDATE borrows SET status = ?, returned_at = ? WHERE token = ? AND status = 'ACTIVE'",
-			status,
-			at,
-			token,
-		);
+		const ended = this.sql
+			.exec(
+				"UPDATE borrows SET status = ?, returned_at = ? WHERE token = ? AND status = 'ACTIVE' RETURNING token",
+				status,
+				at,
+				token,
+			)
+			.toArray().length;
+		if (ended > 0) this.addLiveBorrows(-ended);
+	}
+
+	private addLiveBorrows(delta: number): void {
+		this.sql.exec("UPDATE counters SET value = value + ? WHERE name = 'live_borrows'", delta);
+	}
+
+	/**
+	 * SPEC §11 retention: deletes up to `limit` borrows that ended at or before `endedBy`.
+	 * Their ClientToken records follow their own rule (final expiration + 24 h).
+	 */
+	purgeEndedBorrows(endedBy: number, limit: number): number {
+		return this.sql
+			.exec(
+				`DELETE FROM borrows WHERE token IN (
+					SELECT token FROM borrows WHERE status <> 'ACTIVE' AND returned_at <= ? LIMIT ?)
+				 RETURNING 1`,
+				endedBy,
+				limit,
+			)
+			.toArray().length;
+	}
+
+	/** When the earliest ended borrow ended (its purge is due a retention period later). */
+	earliestEndedBorrow(): number | null {
+		const r = this.sql
+			.exec("SELECT MIN(returned_at) AS t FROM borrows WHERE status <> 'ACTIVE'")
+			.toArray()[0];
+		return (r?.t as number | null) ?? null;
 	}
 
 	setBorrowExpiry(token: string, expiresAt: number): void {
@@ -312,11 +355,10 @@ export class LicenseStore {
 		return (r?.t as number | null) ?? null;
 	}
 
+	/** ACTIVE borrows, from the counter kept beside them. */
 	liveBorrowCount(): number {
-		const r = this.sql
-			.exec("SELECT COUNT(*) AS n FROM borrows WHERE status = 'ACTIVE'")
-			.toArray()[0];
-		return (r?.n as number) ?? 0;
+		const r = this.sql.exec("SELECT value FROM counters WHERE name = 'live_borrows'").toArray()[0];
+		return (r?.value as number) ?? 0;
 	}
 
 	enqueue(record: OutboxRecord | OutboxRecord[], now: number): void {

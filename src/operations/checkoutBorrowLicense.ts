@@ -1,4 +1,4 @@
-import { sha256Hex } from "../encoding";
+import { jsonLength, sha256Hex } from "../encoding";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
 import type { RequestedEntitlement } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
@@ -17,8 +17,14 @@ export interface CheckoutRequest {
 	checkoutMetadata?: Metadata[];
 }
 
-/** SPEC §3: the seed's constraints, plus the bounds on what goes into every token. */
-export function validateCheckout(input: Record<string, unknown>): CheckoutRequest {
+/**
+ * SPEC §3: the seed's constraints, plus the bounds on what goes into every token;
+ * SPEC §11: NodeId and CheckoutMetadata together at most `maxMetadataBytes`.
+ */
+export function validateCheckout(
+	input: Record<string, unknown>,
+	maxMetadataBytes: number,
+): CheckoutRequest {
 	const v = new Validator();
 	const clientToken = v.string(input.ClientToken, "clientToken", {
 		required: true,
@@ -92,6 +98,16 @@ export function validateCheckout(input: Record<string, unknown>): CheckoutReques
 			);
 		}
 	}
+	// Each member is bounded, but 50 full metadata entries are ~57 KB in every token,
+	// borrow row and record: the two together have their own bound.
+	if (v.ok && (nodeId !== undefined || checkoutMetadata !== undefined)) {
+		const bytes = jsonLength({ NodeId: nodeId, CheckoutMetadata: checkoutMetadata });
+		if (bytes > maxMetadataBytes) {
+			v.add(
+				`NodeId and CheckoutMetadata are ${bytes} bytes serialised; together they must be at most ${maxMetadataBytes} bytes`,
+			);
+		}
+	}
 	v.done();
 	if (method !== "JWT_PS384") {
 		throw new AwsError(
@@ -126,7 +142,7 @@ export function canonicalCheckout(req: CheckoutRequest): string {
 }
 
 export const checkoutBorrowLicense: Operation = async ({ env, config, caller, input }) => {
-	const req = validateCheckout(input);
+	const req = validateCheckout(input, config.limits.checkoutMetadataBytes);
 	redirectIfForeign(config, req.licenseArn);
 	const { stub } = targetLicense(env, req.licenseArn);
 	const result = await stub.checkout({

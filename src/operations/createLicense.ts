@@ -1,10 +1,12 @@
 import { clock, isoSeconds } from "../clock";
 import { sha256Hex } from "../encoding";
 import { licenseArn, licenseStub, mintLicenseId, placementForRegion } from "../license/ids";
+import { documentSizeRefusal } from "../license/limits";
 import type { License } from "../license/model";
 import { beneficiaryAccountOf } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
+import { countLiveIssuedLicenses } from "../records/d1";
 import { canonicalJson, readClientToken } from "./common";
 import { keyFingerprint, readLicenseBody } from "./licenseInput";
 import type { Operation } from "./types";
@@ -52,6 +54,14 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		CreateTime: isoSeconds(clock.now()),
 		Version: "1",
 	};
+	const tooLarge = documentSizeRefusal(license, config.limits.licenseDocumentBytes);
+	if (tooLarge) throw new AwsError(tooLarge);
+	// SPEC §11 licenses per account, counted in D1: every CreateLicense and DeleteLicense
+	// waits for its D1 copy, so the count is current but for creations running at
+	// the same moment (README "Limits and retention" states the bound). The object
+	// decides: a retry of a license that exists is answered whatever the count.
+	const { licensesPerAccount } = config.limits;
+	const live = await countLiveIssuedLicenses(env.DB, caller.accountId, licensesPerAccount);
 	// The request a ClientToken stands for: the validated members in a fixed order, so
 	// member order and unknown members (which AWS ignores) do not make a retry differ.
 	const request = [body, license.ProductSKU, license.Beneficiary];
@@ -68,6 +78,7 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		license,
 		licenseId,
 		beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),
+		accountLicenseLimit: live >= licensesPerAccount ? licensesPerAccount : null,
 	});
 	return unwrap(result);
 };

@@ -1,4 +1,5 @@
 import { sha256Hex } from "../encoding";
+import { takePage } from "../protocol/listPage";
 import { show, Validator } from "../protocol/validation";
 import { type LicenseQuery, queryIssuedLicenses } from "../records/d1";
 import { decodePageToken, encodePageToken, readMaxResults } from "./paging";
@@ -8,7 +9,7 @@ const FILTER_NAMES = ["Beneficiary", "ProductSKU", "Fingerprint", "Status"] as c
 type FilterName = (typeof FILTER_NAMES)[number];
 
 /** Reads D1, the queryable copy: seller operations wait for it, so it holds every committed change. */
-export const listLicenses: Operation = async ({ env, caller, input }) => {
+export const listLicenses: Operation = async ({ env, config, caller, input }) => {
 	const v = new Validator();
 	const arnList = v.list(input.LicenseArns, "licenseArns", { max: 100 });
 	const arns = arnList?.map(
@@ -47,13 +48,13 @@ export const listLicenses: Operation = async ({ env, caller, input }) => {
 		limit: limit + 1,
 	};
 	if (arns) query.arns = arns;
-	const page = await queryIssuedLicenses(env.DB, query);
-	const Licenses = page.slice(0, limit);
-	const last = Licenses.at(-1);
+	const page = takePage(await queryIssuedLicenses(env.DB, query), {
+		maxItems: limit,
+		maxBytes: config.limits.listResponseBytes,
+	});
+	const last = page.items.at(-1);
 	return {
-		Licenses,
-		...(page.length > limit && last
-			? { NextToken: await encodePageToken(env, last.LicenseArn, scope) }
-			: {}),
+		Licenses: page.items,
+		...(page.more && last ? { NextToken: await encodePageToken(env, last.LicenseArn, scope) } : {}),
 	};
 };

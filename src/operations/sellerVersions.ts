@@ -59,12 +59,18 @@ export const listLicenseVersions: Operation = async ({ env, config, caller, inpu
 			? 0
 			: Number(await decodePageToken(env, nextToken, `versions:${caller.accountId}:${arn}`));
 	const { stub } = targetLicense(env, arn);
-	const page = unwrap(await stub.listVersions(caller, arn, after, limit + 1));
-	const Licenses = page.slice(0, limit);
-	const last = Licenses.at(-1);
+	// The object takes the page (SPEC §11 byte budget included), so no more than a
+	// response's worth of documents crosses the RPC.
+	const page = unwrap(
+		await stub.listVersions(caller, arn, after, {
+			maxItems: limit,
+			maxBytes: config.limits.listResponseBytes,
+		}),
+	);
+	const last = page.items.at(-1);
 	return {
-		Licenses,
-		...(page.length > limit && last
+		Licenses: page.items,
+		...(page.more && last
 			? {
 					NextToken: await encodePageToken(
 						env,

@@ -17,6 +17,7 @@ export const ERROR_TYPES = [
 	"NoEntitlementsAllowedException",
 	"RateLimitExceededException",
 	"RedirectException",
+	"ResourceLimitExceededException",
 	"ResourceNotFoundException",
 	"SerializationException",
 	"ServerInternalException",

@@ -158,6 +158,64 @@ export async function queryIssuedLicenses(db: D1Database, q: LicenseQuery): Prom
 	return results.map((r) => JSON.parse(r.doc) as License);
 }
 
+/**
+ * SPEC §11 licenses per account: the account's licenses not DELETED, counted up to
+ * `cap` (index licenses_by_issuer_status, so at most `cap` index entries are read).
+ */
+export async function countLiveIssuedLicenses(
+	db: D1Database,
+	issuerAccount: string,
+	cap: number,
+): Promise<number> {
+	const row = await db
+		.prepare(
+			`SELECT COUNT(*) AS n FROM (SELECT 1 FROM licenses
+				WHERE issuer_account = ?1 AND status <> 'DELETED' LIMIT ?2)`,
+		)
+		.bind(issuerAccount, cap)
+		.first<{ n: number }>();
+	return row?.n ?? 0;
+}
+
+/*
+ * SPEC §11 retention of D1 history. Each statement deletes at most `limit` rows
+ * (a bounded write, rowid subquery over a migration-0003 index); the caller loops.
+ * A checkout row goes only once it has ended (never ACTIVE), and by its end time:
+ * returned_at, which every ended row carries (check-in time, or the expiration for
+ * an expired borrow), else expires_at. Both are ISO-8601 with whole seconds, as
+ * `endedBefore` must be; audit times carry milliseconds, as `before` must.
+ */
+
+export async function deleteEndedCheckouts(
+	db: D1Database,
+	endedBefore: string,
+	limit: number,
+): Promise<number> {
+	const result = await db
+		.prepare(
+			`DELETE FROM checkouts WHERE rowid IN (
+				SELECT rowid FROM checkouts
+				WHERE status <> 'ACTIVE' AND COALESCE(returned_at, expires_at) < ?1 LIMIT ?2)`,
+		)
+		.bind(endedBefore, limit)
+		.run();
+	return result.meta.changes;
+}
+
+export async function deleteAuditEvents(
+	db: D1Database,
+	before: string,
+	limit: number,
+): Promise<number> {
+	const result = await db
+		.prepare(
+			"DELETE FROM audit_events WHERE rowid IN (SELECT rowid FROM audit_events WHERE at < ?1 LIMIT ?2)",
+		)
+		.bind(before, limit)
+		.run();
+	return result.meta.changes;
+}
+
 export interface PrincipalRow {
 	accountId: string;
 	secretCiphertext: string;

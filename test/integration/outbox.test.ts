@@ -250,7 +250,8 @@ describe("seller operations and D1", () => {
 	it("does not lose a license whose D1 copy failed: the alarm lands it later, a retry answers it", async () => {
 		const input = licenseInput();
 		let refused: Awaited<ReturnType<typeof call>> | undefined;
-		await withTableParked("licenses", async () => {
+		// Not `licenses`: CreateLicense counts the account's licenses there before the object commits.
+		await withTableParked("license_versions", async () => {
 			refused = await call("CreateLicense", input);
 		});
 		// SPEC §7: a seller operation replies once its D1 copy is there; D1 was down, so it says retry.
@@ -268,7 +269,9 @@ describe("seller operations and D1", () => {
 
 	it("lands a seller change whose reply failed even if nobody retries: the alarm sends it", async () => {
 		const input = licenseInput();
-		await withTableParked("licenses", async () => {
+		// license_versions, not licenses: CreateLicense reads licenses (the per-account
+		// count) before the object commits; the drain's batch writes both, all or nothing.
+		await withTableParked("license_versions", async () => {
 			expect((await call("CreateLicense", input)).status).toBe(500);
 		});
 		// The id is derived from (account, ClientToken), so the test knows the ARN the object minted.

@@ -179,12 +179,16 @@ describe("CheckoutBorrowLicense: the seed's constraints", () => {
 
 	it("accepts every boundary value", async () => {
 		const node = `ü-${"n".repeat(254)}`;
-		const fifty = many(50, (i) => md(`${"k".repeat(120)}${i}`, "v".repeat(1024)));
+		// 50 full-size entries (~57 KB) would pass the 8 KiB bound on NodeId + metadata
+		// together (SPEC §11, limits.test.ts): each member's boundary is taken on its own.
+		const fifty = many(50, (i) => md(String(i).padStart(128, "k"), ""));
+		const longest = [md("k".repeat(128), "v".repeat(1024))];
 		const proto = [md("__proto__", "p"), md("constructor", "c")];
 		for (const overrides of [
 			{ ClientToken: `Z9${"x".repeat(62)}` },
 			{ NodeId: node },
 			{ CheckoutMetadata: fifty },
+			{ CheckoutMetadata: longest },
 			{ CheckoutMetadata: proto },
 		]) {
 			const out = expectOk(await call("CheckoutBorrowLicense", checkoutBody(arn, overrides)));

@@ -1,0 +1,51 @@
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
+import type { Reply } from "./assertions";
+import { signedRequest } from "./client";
+import { stubOf } from "./d1";
+import { ISSUER, type TestPrincipal } from "./principals";
+
+/** The string vars of the Worker's env (not its bindings). */
+export type Vars = {
+	[K in keyof Env as Env[K] extends string | undefined ? K : never]?: string;
+};
+
+/**
+ * A deployment with other vars, e.g. a lowered SPEC §11 limit. Config is parsed per
+ * env object (src/config.ts), so a new env object is what a redeploy with changed
+ * vars looks like: same bindings (D1, objects, secrets), different vars.
+ */
+export function envWith(vars: Vars): Env {
+	return { ...env, ...vars };
+}
+
+/** A signed call through the Worker's own fetch handler, running with `vars` set. */
+export async function callWithVars(
+	vars: Vars,
+	operation: string,
+	body: unknown,
+	principal: TestPrincipal = ISSUER,
+): Promise<Reply> {
+	const request = await signedRequest(operation, JSON.stringify(body), principal);
+	const res = await worker.fetch(request, envWith(vars), createExecutionContext());
+	const text = await res.text();
+	let json: Record<string, unknown> = {};
+	try {
+		json = JSON.parse(text) as Record<string, unknown>;
+	} catch {
+		// Left empty: assertions on the body fail visibly.
+	}
+	return { status: res.status, headers: res.headers, text, json };
+}
+
+/**
+ * Gives a license's running object `vars`: what the object decides itself (versions,
+ * live borrows, retention) reads its config from its env at each decision.
+ */
+export async function setObjectVars(arn: string, vars: Vars): Promise<void> {
+	await runInDurableObject(stubOf(arn), (instance) => {
+		(instance as unknown as { env: Env }).env = envWith(vars);
+	});
+}
