@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { buildConsole } from "./scripts/build-console";
+import { buildConsole } from "./scripts/build-console.ts";
 
 /**
  * Four projects: `workers` runs inside workerd with the real Durable Object and a

@@ -28,7 +28,9 @@ export async function buildConsole(): Promise<void> {
 		legalComments: "linked",
 		logLevel: "warning",
 	});
-	await copyFile(join(ROOT, "console/static/index.html"), join(out, "index.html"));
+	for (const file of ["index.html", "favicon.svg"]) {
+		await copyFile(join(ROOT, "console/static", file), join(out, file));
+	}
 	await copyFile(join(ROOT, "console/static/_headers"), join(ASSETS_DIR, "_headers"));
 }
 

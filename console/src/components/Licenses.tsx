@@ -25,7 +25,7 @@ function filtersOf(f: Filters): Filter[] {
 /** Each license's usage comes from its own object (GetLicenseUsage), so each row asks for its own. */
 function UsageCell({ api, arn }: { api: LicenseManagerApi; arn: string }) {
 	const [usage] = useAsync(() => api.getLicenseUsage({ LicenseArn: arn }), [arn]);
-	if (usage.state === "loading") return <span class="muted">…</span>;
+	if (usage.state === "loading") return <span class="muted">loading…</span>;
 	if (usage.state === "failed") return <ErrorNote error={usage.error} />;
 	const bars = countedUsageBars(usage.value.LicenseUsage.EntitlementUsages);
 	if (bars.length === 0) return <span class="muted">nothing counted</span>;
@@ -137,7 +137,7 @@ export function Licenses({
 			) : null}
 			{page.state === "done" && page.value.Licenses.length > 0 ? (
 				<>
-					<table class="licenses">
+					<table class="licenses" aria-busy={page.reloading}>
 						<caption class="visually-hidden">Licenses issued by this account</caption>
 						<thead>
 							<tr>
