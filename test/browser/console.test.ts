@@ -318,6 +318,100 @@ describe("the operator console in Chromium", () => {
 		await shot("empty-1280");
 	});
 
+	it("draws the extension views (SPEC §8 fixtures answered in the browser): borrows with Revoke, the uPlot chart, the audit trail", async () => {
+		// This server has no EdgeLicenseManager.* yet: the browser answers those calls with
+		// SPEC §8-shaped fixtures, so the views, the chart under the CSP and Revoke's
+		// confirmation are exercised in Chromium now. Every other call goes to the Worker.
+		const hour = 3_600_000;
+		const now = Date.now() - (Date.now() % hour);
+		const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+		const borrow = {
+			BorrowId: "b-fixture-1",
+			Account: "444455556666",
+			NodeId: "laptop-7",
+			EntitlementsAllowed: [{ Name: "Seats", Unit: "Count", Value: "2" }],
+			IssuedAt: iso(now - hour),
+			Expiration: iso(now + hour),
+			Status: "ACTIVE",
+		};
+		const seen: { target: string; input: Record<string, unknown>; authorization: string }[] = [];
+		await page.route(`${server.endpoint}/`, async (route) => {
+			const request = route.request();
+			const target = request.headers()["x-amz-target"] ?? "";
+			if (!target.startsWith("EdgeLicenseManager.")) return route.continue();
+			const input = JSON.parse(request.postData() ?? "{}") as Record<string, unknown>;
+			seen.push({ target, input, authorization: request.headers().authorization ?? "" });
+			const answers: Record<string, unknown> = {
+				"EdgeLicenseManager.ListBorrows": { Borrows: [borrow] },
+				"EdgeLicenseManager.RevokeBorrow": {
+					BorrowId: input.BorrowId,
+					Status: "REVOKED",
+					RevokedAt: iso(now),
+				},
+				"EdgeLicenseManager.GetUsageHistory": {
+					Entitlements: [
+						{
+							Name: "Seats",
+							Unit: "Count",
+							Points: Array.from({ length: 168 }, (_, i) => ({
+								Time: iso(now - (167 - i) * hour),
+								PeakConsumed: Math.round(4 + 3 * Math.sin(i / 8)),
+								Checkouts: i % 5,
+							})),
+						},
+					],
+				},
+				"EdgeLicenseManager.ListAuditEvents": {
+					Events: ["CheckoutBorrowLicense", "CreateLicenseVersion", "CreateLicense"].map(
+						(op, i) => ({
+							Time: iso(now - i * hour),
+							Operation: op,
+							Account: "111122223333",
+							AccessKeyId: DEV.accessKeyId,
+							LicenseArn: server.demoLicenseArn,
+							RequestId: `fixture-request-${i}`,
+						}),
+					),
+				},
+			};
+			await route.fulfill({
+				status: 200,
+				contentType: "application/x-amz-json-1.1",
+				body: JSON.stringify(answers[target] ?? {}),
+			});
+		});
+		try {
+			await page.getByRole("button", { name: "Sign out" }).click();
+			await page.getByLabel("Access key ID", { exact: true }).fill(DEV.accessKeyId);
+			await page.getByLabel("Secret access key", { exact: true }).fill(DEV.secret);
+			await page.getByRole("button", { name: "Sign in" }).click();
+			await page.getByRole("link", { name: "Demo license" }).click();
+			const borrows = page.getByRole("region", { name: "Live borrows" });
+			await borrows.getByText("laptop-7").waitFor();
+			const chart = page.getByRole("region", { name: "Usage over time" });
+			await chart.locator(".uplot canvas").waitFor();
+			expect(await chart.locator("figcaption").textContent()).toBe("Seats: highest 7");
+			const audit = page.getByRole("region", { name: "Audit trail" });
+			await audit.locator("tbody tr").nth(2).waitFor();
+			await shot("license-extension-fixtures-1280");
+
+			await borrows.getByRole("button", { name: "Revoke borrow b-fixture-1" }).click();
+			expect(seen.some((s) => s.target === "EdgeLicenseManager.RevokeBorrow")).toBe(false);
+			await borrows.getByRole("button", { name: "Confirm revoke" }).click();
+			await borrows
+				.getByText("The service answered: borrow b-fixture-1 is REVOKED since")
+				.waitFor();
+			const revoke = seen.find((s) => s.target === "EdgeLicenseManager.RevokeBorrow");
+			expect(revoke?.input).toEqual({ LicenseArn: server.demoLicenseArn, BorrowId: "b-fixture-1" });
+			// Signed in the browser like every other call: the four headers the service requires.
+			expect(revoke?.authorization).toMatch(
+				/SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$/,
+			);
+		} finally {
+			await page.unroute(`${server.endpoint}/`);
+		}
+	});
+
 	it("made no request to any other origin, and broke no CSP rule", () => {
 		const origin = new URL(server.endpoint).origin;
 		expect(requests.length).toBeGreaterThan(10);

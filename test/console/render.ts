@@ -56,3 +56,10 @@ export async function choose(select: HTMLSelectElement, value: string): Promise<
 		select.dispatchEvent(new Event("change", { bubbles: true }));
 	});
 }
+
+export async function type(input: HTMLInputElement, value: string): Promise<void> {
+	await act(() => {
+		input.value = value;
+		input.dispatchEvent(new Event("input", { bubbles: true }));
+	});
+}
