@@ -102,8 +102,14 @@ describe("the operator console in Chromium", () => {
 		expect(response?.headers()["content-security-policy"]).toBe(
 			"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 		);
-		const jwks = await fetch(`${server.endpoint}/.well-known/jwks.json`);
-		expect(((await jwks.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+		const jwks = (await (await fetch(`${server.endpoint}/.well-known/jwks.json`)).json()) as {
+			keys: { kid: string }[];
+		};
+		const kid = jwks.keys[0]?.kid;
+		expect(typeof kid).toBe("string");
+		const pem = await fetch(`${server.endpoint}/keys/${kid}.pem`);
+		expect(pem.status).toBe(200);
+		expect(await pem.text()).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
 		const list = await sdk().send(new ListLicensesCommand({}));
 		expect(list.Licenses?.map((l) => l.LicenseArn)).toContain(server.demoLicenseArn);
 
