@@ -3,19 +3,20 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, expect } from "vitest";
 
-let mounted: HTMLElement | null = null;
+const mounted: HTMLElement[] = [];
 
 afterEach(() => {
-	if (mounted) render(null, mounted);
-	mounted?.remove();
-	mounted = null;
+	for (const root of mounted.splice(0)) {
+		render(null, root);
+		root.remove();
+	}
 });
 
 /** Mounts a component into happy-dom's document. */
 export async function mount(vnode: VNode): Promise<HTMLElement> {
-	mounted = document.createElement("div");
-	document.body.append(mounted);
-	const root = mounted;
+	const root = document.createElement("div");
+	document.body.append(root);
+	mounted.push(root);
 	await act(() => render(vnode, root));
 	return root;
 }

@@ -1,3 +1,4 @@
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import type { ExtensionApi } from "../api/extension";
 import type { LicenseManagerApi } from "../api/licenseManager";
@@ -67,12 +68,12 @@ function Borrowing({ license }: { license: License }) {
 			{policy.length ? (
 				<dl class="facts">
 					{policy.map((p) => (
-						<>
-							<dt key={`${p.name}-t`}>
+						<Fragment key={p.name}>
+							<dt>
 								{p.label} <code>{p.name}</code>
 							</dt>
-							<dd key={`${p.name}-d`}>{p.value}</dd>
-						</>
+							<dd>{p.value}</dd>
+						</Fragment>
 					))}
 				</dl>
 			) : (
@@ -83,10 +84,10 @@ function Borrowing({ license }: { license: License }) {
 					<h3>Other metadata</h3>
 					<dl class="facts">
 						{other.map((m) => (
-							<>
-								<dt key={`${m.Name}-t`}>{m.Name}</dt>
-								<dd key={`${m.Name}-d`}>{m.Value}</dd>
-							</>
+							<Fragment key={m.Name}>
+								<dt>{m.Name}</dt>
+								<dd>{m.Value}</dd>
+							</Fragment>
 						))}
 					</dl>
 				</>
@@ -223,7 +224,12 @@ export function LicensePage({
 						<Borrowing license={data.value.license} />
 					</Section>
 					<Section title="Status">
-						<StatusAction api={api} license={data.value.license} onChanged={refresh} />
+						<StatusAction
+							api={api}
+							license={data.value.license}
+							busy={data.reloading}
+							onChanged={refresh}
+						/>
 					</Section>
 					<Section title="Live borrows">
 						<Borrows api={extension} arn={arn} round={round} onRevoked={refresh} />

@@ -16,10 +16,13 @@ type Step =
 export function StatusAction({
 	api,
 	license,
+	busy,
 	onChanged,
 }: {
 	api: LicenseManagerApi;
 	license: License;
+	/** The license is being read again: an action now would name a stale SourceVersion. */
+	busy: boolean;
 	onChanged: () => void;
 }) {
 	const [state, setState] = useState<Step>({ step: "idle" });
@@ -67,7 +70,7 @@ export function StatusAction({
 			{action && state.step !== "confirm" ? (
 				<button
 					type="button"
-					disabled={state.step === "sending"}
+					disabled={busy || state.step === "sending"}
 					onClick={() =>
 						setState({
 							step: "confirm",
