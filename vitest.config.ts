@@ -1,10 +1,13 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildConsole } from "./scripts/build-console.ts";
 
 /**
- * Two projects: `workers` runs inside workerd with the real Durable Object and a
- * local D1; `node` runs what only exists outside a Worker (the verifier CLI).
+ * Four projects: `workers` runs inside workerd with the real Durable Object and a
+ * local D1; `node` runs what only exists outside a Worker (the verifier CLI);
+ * `console` unit-tests the operator console's views under happy-dom; `browser` drives
+ * the console in Debian's Chromium against the Worker as `npm start` runs it.
  * A clean clone has no .dev.vars, so signing and secret-box keys are made here.
  */
 function testSigningKeys(): { SIGNING_KEYS: string; SIGNING_PRIVATE_KEYS: string } {
@@ -17,6 +20,9 @@ function testSigningKeys(): { SIGNING_KEYS: string; SIGNING_PRIVATE_KEYS: string
 }
 
 export default defineConfig(async () => {
+	// wrangler.toml serves dist/assets (the console): the workers project needs it to
+	// exist and the browser tests load it, so it is built before any project starts.
+	await buildConsole();
 	const migrations = await readD1Migrations("migrations");
 	return {
 		test: {
@@ -57,6 +63,24 @@ export default defineConfig(async () => {
 					},
 				},
 				{ test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] } },
+				{
+					oxc: { jsx: { runtime: "automatic" as const, importSource: "preact" } },
+					test: {
+						name: "console",
+						environment: "happy-dom",
+						include: ["test/console/**/*.test.{ts,tsx}"],
+					},
+				},
+				{
+					test: {
+						name: "browser",
+						environment: "node",
+						include: ["test/browser/**/*.test.ts"],
+						// Starting the Worker the way `npm start` does takes a while on 2 shared cores.
+						hookTimeout: 240_000,
+						testTimeout: 120_000,
+					},
+				},
 			],
 		},
 	};

@@ -3,15 +3,21 @@
 // 1. .dev.vars with a dev signing key and the principal secret-box key (generated once);
 // 2. the local D1 migrated;
 // 3. the two documented dev principals (re-sealed each run, so a new box key still works);
-// 4. wrangler dev, and once it answers, the demo license (CreateLicense is idempotent
+// 4. the operator console built into the Worker's static assets (dist/assets);
+// 5. wrangler dev, and once it answers, the demo license (CreateLicense is idempotent
 //    on its ClientToken, so every run gets the same ARN back).
+// PORT picks another port; PERSIST_TO another local state directory (D1, Durable
+// Objects), so a second instance (the browser tests) never shares a developer's state.
 import { execFileSync, spawn } from "node:child_process";
 import { CreateLicenseCommand, LicenseManagerClient } from "@aws-sdk/client-license-manager";
+import { buildConsole } from "./build-console.ts";
 import { ensureDevVars } from "./lib/devVars.mjs";
 import { d1, principalInsertSql } from "./lib/principals.mjs";
 
 const PORT = Number(process.env.PORT ?? 8787);
 const ENDPOINT = `http://localhost:${PORT}`;
+const PERSIST_TO = process.env.PERSIST_TO || undefined;
+const persistArgs = PERSIST_TO ? ["--persist-to", PERSIST_TO] : [];
 
 export const DEV_PRINCIPALS = [
 	{
@@ -32,7 +38,7 @@ const { vars, added } = ensureDevVars();
 step(added.length ? `created .dev.vars with ${added.join(" and ")}` : "reusing .dev.vars");
 
 step("applying D1 migrations to the local database");
-execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
+execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...persistArgs], {
 	stdio: ["ignore", "inherit", "inherit"],
 	env: { ...process.env, CI: "true" },
 });
@@ -49,11 +55,17 @@ for (const p of DEV_PRINCIPALS) {
 			boxKey: vars.PRINCIPAL_SECRET_KEY,
 			replace: true,
 		}),
+		{ persistTo: PERSIST_TO },
 	);
 }
 
+step("building the operator console");
+await buildConsole();
+
 step(`starting wrangler dev on ${ENDPOINT}`);
-const dev = spawn("npx", ["wrangler", "dev", "--port", String(PORT)], { stdio: "inherit" });
+const dev = spawn("npx", ["wrangler", "dev", "--port", String(PORT), ...persistArgs], {
+	stdio: "inherit",
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));
 
@@ -106,6 +118,7 @@ try {
     --entitlements Name=Seats,Unit=Count,Value=1 --digital-signature-method JWT_PS384 \\
     --client-token demo$(date +%s)
 
+Console: ${ENDPOINT}/console/   (sign in with ${issuer.accessKeyId} / ${issuer.secret})
 JWKS: ${ENDPOINT}/.well-known/jwks.json   (Ctrl-C stops the server)
 `);
 } catch (err) {
