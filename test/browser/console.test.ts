@@ -232,7 +232,11 @@ describe("the operator console in Chromium", () => {
 		);
 		await shot("license-390");
 		await page.getByRole("link", { name: "← Licenses" }).click();
-		await page.getByText("3 / 10").first().waitFor();
+		// Wait for the list itself (the license page also shows "3 / 10", so that
+		// text alone can match before the list has loaded).
+		const list = page.getByRole("table", { name: "Licenses issued by this account" });
+		await list.getByText("3 / 10").first().waitFor();
+		expect(await page.getByText("Loading licenses…").count()).toBe(0);
 		expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(
 			390,
 		);
