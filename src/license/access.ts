@@ -1,4 +1,4 @@
-import { fail, type Result, type WireError } from "../protocol/errors";
+import { fail, type Result, type WireError } from "../result";
 import type { Caller, License } from "./model";
 import { mayConsume } from "./reservation";
 import type { LicenseHeader } from "./storage";

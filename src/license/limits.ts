@@ -1,19 +1,11 @@
 import { jsonLength } from "../encoding";
-import type { WireError } from "../protocol/errors";
+import type { WireError } from "../result";
 import type { License } from "./model";
 
 /**
  * SPEC §11: the refusals of the storage limits, worded once. The limits themselves
  * are configuration (src/config.ts `Limits`); the checks sit where each is decided.
  */
-
-/** A quota reached: ResourceLimitExceededException naming the limit and its value. */
-export function limitExceeded(limit: string, value: number, advice: string): WireError {
-	return {
-		type: "ResourceLimitExceededException",
-		message: `Limit exceeded: at most ${value} ${limit}. ${advice}`,
-	};
-}
 
 /**
  * A license document is stored in the object, copied to D1 per version and

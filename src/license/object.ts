@@ -2,14 +2,14 @@ import { DurableObject } from "cloudflare:workers";
 import { clock, floorToSecond, isoSeconds } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
-import { fail, type Result, type WireError } from "../protocol/errors";
-import { type Page, type PageBudget, takePage } from "../protocol/listPage";
+import { type Page, type PageBudget, takePage } from "../listPage";
 import type { OutboxRecord } from "../records/outbox";
+import { fail, limitExceeded, type Result, type WireError } from "../result";
 import { consumableLicense, isDeleted, issuedLicense, visibleLicense } from "./access";
 import { signedCheckoutReply } from "./checkoutReply";
 import type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 import { mintConsumptionToken } from "./ids";
-import { documentSizeRefusal, limitExceeded } from "./limits";
+import { documentSizeRefusal } from "./limits";
 import type { Caller, Lease, License, LicenseStatus } from "./model";
 import { OutboxDrainer } from "./outboxDrain";
 import { FixedWindowLimiter } from "./rateLimit";
@@ -112,14 +112,11 @@ export class LicenseObject extends DurableObject<Env> {
 			return { ok: true, value: this.header.createResponse };
 		}
 		if (cmd.accountLicenseLimit !== null) {
-			return {
-				ok: false,
-				error: limitExceeded(
-					"licenses per issuer account",
-					cmd.accountLicenseLimit,
-					"Delete licenses that are no longer needed before creating more.",
-				),
-			};
+			return limitExceeded(
+				"licenses per issuer account",
+				cmd.accountLicenseLimit,
+				"Delete licenses that are no longer needed before creating more.",
+			);
 		}
 		const now = clock.now();
 		const license = cmd.license;
@@ -239,14 +236,11 @@ export class LicenseObject extends DurableObject<Env> {
 			this.scheduleAlarm();
 			if (live() < max) return null;
 		}
-		return {
-			ok: false,
-			error: limitExceeded(
-				"live borrows per license",
-				max,
-				"Check in or wait for borrows to expire, then check out again.",
-			),
-		};
+		return limitExceeded(
+			"live borrows per license",
+			max,
+			"Check in or wait for borrows to expire, then check out again.",
+		);
 	}
 
 	private reserve(leases: readonly Lease[], sign: 1 | -1): void {
@@ -470,14 +464,11 @@ export class LicenseObject extends DurableObject<Env> {
 		}
 		const { versionsPerLicense, licenseDocumentBytes } = this.config().limits;
 		if (header.currentVersion >= versionsPerLicense) {
-			return {
-				ok: false,
-				error: limitExceeded(
-					"versions per license",
-					versionsPerLicense,
-					"Create a new license instead of another version.",
-				),
-			};
+			return limitExceeded(
+				"versions per license",
+				versionsPerLicense,
+				"Create a new license instead of another version.",
+			);
 		}
 		const now = clock.now();
 		const version = header.currentVersion + 1;

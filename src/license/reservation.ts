@@ -1,4 +1,4 @@
-import { fail, type Result, type WireError } from "../protocol/errors";
+import { fail, type Result, type WireError } from "../result";
 import { type EntitlementUnit, isCounted, type Lease, type License } from "./model";
 
 /** Pure rules of a borrow: who may consume, whether the license lends now, what fits. */

@@ -1,62 +1,14 @@
 import { clock } from "../clock";
+import type { ErrorType, Result, WireError } from "../result";
 
 /**
- * Every error the service can put on the wire, and the one function that renders
- * them. The seed fixes the status: 400 for everything except
- * ServerInternalException (500) — including the auth and throttling errors, so no
- * SDK follows a redirect or retries a throttle by itself.
+ * Errors on the wire: the one place a failure becomes a response. The seed fixes
+ * the status — 400 for everything but ServerInternalException (500), the auth and
+ * throttling errors included, so no SDK follows a redirect or retries a throttle
+ * by itself.
  */
-export const ERROR_TYPES = [
-	"AccessDeniedException",
-	"AuthorizationException",
-	"ConflictException",
-	"EntitlementNotAllowedException",
-	"IncompleteSignatureException",
-	"InvalidSignatureException",
-	"MissingAuthenticationTokenException",
-	"NoEntitlementsAllowedException",
-	"RateLimitExceededException",
-	"RedirectException",
-	"ResourceLimitExceededException",
-	"ResourceNotFoundException",
-	"SerializationException",
-	"ServerInternalException",
-	"UnknownOperationException",
-	"UnrecognizedClientException",
-	"UnsupportedDigitalSignatureMethodException",
-	"ValidationException",
-] as const;
-
-export type ErrorType = (typeof ERROR_TYPES)[number];
-
-const KNOWN = new Set<string>(ERROR_TYPES);
-
-export function isErrorType(value: string): value is ErrorType {
-	return KNOWN.has(value);
-}
-
-export function statusOf(type: ErrorType): 400 | 500 {
+function statusOf(type: ErrorType): 400 | 500 {
 	return type === "ServerInternalException" ? 500 : 400;
-}
-
-/** The tagged form errors take across the Durable Object RPC boundary. */
-export interface WireError {
-	type: ErrorType;
-	message: string;
-	/** RedirectException only. */
-	location?: string;
-	/** RateLimitExceededException only: seconds. */
-	retryAfter?: number;
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError };
-
-export function fail(
-	type: ErrorType,
-	message: string,
-	extra?: Partial<WireError>,
-): { ok: false; error: WireError } {
-	return { ok: false, error: { type, message, ...extra } };
 }
 
 /** Thrown inside the Worker; rendered once, by `renderError`. */
