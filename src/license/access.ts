@@ -1,9 +1,27 @@
 import { fail, type Result, type WireError } from "../result";
-import type { Caller, License } from "./model";
-import { mayConsume } from "./reservation";
+import type { Caller } from "./contract";
+import type { License } from "./model";
 import type { LicenseHeader } from "./storage";
 
 /** Who may see, consume or change a license (SPEC §2), given the object's header and current version. */
+
+/** The issuer, and the account named in Beneficiary (if it names one), may consume. */
+export function mayConsume(
+	issuerAccount: string,
+	beneficiaryAccount: string | null,
+	account: string,
+): boolean {
+	return (
+		account === issuerAccount || (beneficiaryAccount !== null && account === beneficiaryAccount)
+	);
+}
+
+const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/;
+
+/** `Beneficiary` is any string; the first 12-digit account id in it, if any, is the beneficiary account. */
+export function beneficiaryAccountOf(beneficiary: string): string | null {
+	return ACCOUNT_ID.exec(beneficiary)?.[0] ?? null;
+}
 
 function missing(arn: string): { ok: false; error: WireError } {
 	return fail("ResourceNotFoundException", `License ${arn} does not exist.`);

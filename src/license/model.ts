@@ -91,13 +91,6 @@ export interface Lease {
 	quantity: number;
 }
 
-/** Who is asking, as established by authentication; passed into every object call for audit. */
-export interface Caller {
-	accountId: string;
-	accessKeyId: string;
-	requestId: string;
-}
-
 export function isCounted(unit: EntitlementUnit): boolean {
 	return unit !== "None";
 }

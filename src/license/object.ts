@@ -2,15 +2,26 @@ import { DurableObject } from "cloudflare:workers";
 import { clock, floorToSecond, isoSeconds } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
+import { mintConsumptionToken } from "../licenseIds";
 import { type Page, type PageBudget, takePage } from "../listPage";
 import type { OutboxRecord } from "../records/outbox";
 import { fail, limitExceeded, type Result, type WireError } from "../result";
-import { consumableLicense, isDeleted, issuedLicense, visibleLicense } from "./access";
+import {
+	beneficiaryAccountOf,
+	consumableLicense,
+	isDeleted,
+	issuedLicense,
+	visibleLicense,
+} from "./access";
 import { signedCheckoutReply } from "./checkoutReply";
-import type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
-import { mintConsumptionToken } from "./ids";
+import type {
+	Caller,
+	CheckoutCommand,
+	CreateLicenseCommand,
+	CreateVersionCommand,
+} from "./contract";
 import { documentSizeRefusal } from "./limits";
-import type { Caller, Lease, License, LicenseStatus } from "./model";
+import type { Lease, License, LicenseStatus } from "./model";
 import { OutboxDrainer } from "./outboxDrain";
 import { FixedWindowLimiter } from "./rateLimit";
 import { auditRecord, borrowStatusRecord, expiryAuditRecord, licenseRecord } from "./records";
@@ -21,8 +32,6 @@ import {
 	LicenseStore,
 	type StoredClientToken,
 } from "./storage";
-
-export type { CheckoutCommand, CreateLicenseCommand, CreateVersionCommand } from "./commands";
 
 const DAY_MS = 86_400_000;
 const EXPIRY_BATCH = 500;
@@ -131,7 +140,7 @@ export class LicenseObject extends DurableObject<Env> {
 				arn: license.LicenseArn,
 				licenseId: cmd.licenseId,
 				issuerAccount: cmd.caller.accountId,
-				beneficiaryAccount: cmd.beneficiaryAccount,
+				beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),
 				currentVersion: 1,
 				status: license.Status,
 				createRequestHash: cmd.requestHash,

@@ -1,6 +1,7 @@
 import { isoSeconds } from "../clock";
 import type { AuditRecord, CheckoutStatusRecord, LicenseRecord } from "../records/outbox";
-import type { Caller, License } from "./model";
+import type { Caller } from "./contract";
+import type { License } from "./model";
 import type { BorrowRow, LicenseHeader } from "./storage";
 
 /** Builders of the outbox records a license object writes beside its decisions. */

@@ -1,32 +1,8 @@
 import { fail, type Result, type WireError } from "../result";
-import { type EntitlementUnit, isCounted, type Lease, type License } from "./model";
+import type { RequestedEntitlement } from "./contract";
+import { isCounted, type Lease, type License } from "./model";
 
 /** Pure rules of a borrow: who may consume, whether the license lends now, what fits. */
-
-export interface RequestedEntitlement {
-	Name: string;
-	Unit: EntitlementUnit;
-	/** Validated decimal integer string; absent means "1". */
-	Value?: string;
-}
-
-/** The issuer, and the account named in Beneficiary (if it names one), may consume. */
-export function mayConsume(
-	issuerAccount: string,
-	beneficiaryAccount: string | null,
-	account: string,
-): boolean {
-	return (
-		account === issuerAccount || (beneficiaryAccount !== null && account === beneficiaryAccount)
-	);
-}
-
-const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/;
-
-/** `Beneficiary` is any string; the first 12-digit account id in it, if any, is the beneficiary account. */
-export function beneficiaryAccountOf(beneficiary: string): string | null {
-	return ACCOUNT_ID.exec(beneficiary)?.[0] ?? null;
-}
 
 /** SPEC §4 step 6: the license must be AVAILABLE, valid now, and lend at all. */
 export function borrowRefusal(license: License, now: number): WireError | null {

@@ -1,9 +1,9 @@
 import { clock, isoSeconds } from "../clock";
 import { sha256Hex } from "../encoding";
-import { licenseArn, licenseStub, mintLicenseId, placementForRegion } from "../license/ids";
+import { licenseStub } from "../license/contract";
 import { documentSizeRefusal } from "../license/limits";
 import type { License } from "../license/model";
-import { beneficiaryAccountOf } from "../license/reservation";
+import { licenseArn, mintLicenseId, placementForRegion } from "../licenseIds";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
 import { countLiveIssuedLicenses } from "../records/d1";
@@ -77,7 +77,6 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		requestHash: await sha256Hex(canonicalJson(request)),
 		license,
 		licenseId,
-		beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),
 		accountLicenseLimit: live >= licensesPerAccount ? licensesPerAccount : null,
 	});
 	return unwrap(result);
