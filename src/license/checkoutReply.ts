@@ -1,10 +1,11 @@
 import { isoSeconds } from "../clock";
-import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { signBorrowToken } from "../signing/token";
 import type { Lease, License, Metadata } from "./model";
 
 export interface CheckoutReplyInput {
+	/** The deployment's issuer id (config), the token's `iss`. */
+	issuerId: string;
 	license: License;
 	leases: readonly Lease[];
 	token: string;
@@ -39,7 +40,7 @@ export async function signedCheckoutReply(
 			issuedAt,
 			expiration,
 			checkoutMetadata,
-			iss: loadConfig(env).issuerId,
+			iss: input.issuerId,
 			sub: license.LicenseArn,
 			exp: input.expiresAt / 1000,
 			jti: token,

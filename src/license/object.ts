@@ -34,6 +34,10 @@ import {
 } from "./storage";
 
 const DAY_MS = 86_400_000;
+
+function perLicenseLimiter(config: Config): FixedWindowLimiter {
+	return new FixedWindowLimiter(config.licenseRateLimit, config.licenseRateWindowMs);
+}
 const EXPIRY_BATCH = 500;
 /** Ended borrows deleted per statement, and per alarm (the next alarm continues at once). */
 const PURGE_BATCH = 1000;
@@ -78,18 +82,33 @@ export class LicenseObject extends DurableObject<Env> {
 	private readonly inflight = new Map<string, Promise<unknown>>();
 	private readonly drainer: OutboxDrainer;
 	private alarmAt: number | null = null;
-	private readonly limiter: FixedWindowLimiter;
+	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
+	private config: Config;
+	private limiter: FixedWindowLimiter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.store = new LicenseStore(ctx.storage.sql);
 		this.drainer = new OutboxDrainer(this.store, env.DB, () => this.scheduleAlarm());
-		const { licenseRateLimit, licenseRateWindowMs } = loadConfig(env);
-		this.limiter = new FixedWindowLimiter(licenseRateLimit, licenseRateWindowMs);
+		this.config = loadConfig(env);
+		this.limiter = perLicenseLimiter(this.config);
 		if (this.store.exists()) {
 			this.store.createSchema();
 			this.reload();
 		}
+	}
+
+	/**
+	 * Tests only: what a deploy with other vars or secrets looks like to this object.
+	 * The env, the config parsed from it and the per-license limiter built from it are
+	 * replaced, as the constructor of a new deployment's object would make them.
+	 * Static, so it is no RPC method: only code holding the instance (vitest's
+	 * `runInDurableObject`) can call it. Production never does: a deploy restarts objects.
+	 */
+	static redeployForTests(object: LicenseObject, env: Env): void {
+		object.env = env;
+		object.config = loadConfig(env);
+		object.limiter = perLicenseLimiter(object.config);
 	}
 
 	/**
@@ -236,7 +255,7 @@ export class LicenseObject extends DurableObject<Env> {
 	 * past their expiration that the alarm has not yet ended are settled first.
 	 */
 	private liveBorrowLimitRefusal(now: number): { ok: false; error: WireError } | null {
-		const max = this.config().limits.liveBorrowsPerLicense;
+		const max = this.config.limits.liveBorrowsPerLicense;
 		const live = () => this.store.liveBorrowCount() + this.pendingBorrows;
 		if (live() < max) return null;
 		const nextExpiry = this.store.nextBorrowExpiry();
@@ -267,13 +286,12 @@ export class LicenseObject extends DurableObject<Env> {
 		now: number,
 	): Promise<Result<string>> {
 		const issuedAt = floorToSecond(now);
-		const expiresAt = floorToSecond(
-			borrowExpiration(license, now, loadConfig(this.env).maxTtlMinutes),
-		);
+		const expiresAt = floorToSecond(borrowExpiration(license, now, this.config.maxTtlMinutes));
 		const token = mintConsumptionToken(this.header?.licenseId ?? "");
 		let reply: Awaited<ReturnType<typeof signedCheckoutReply>>;
 		try {
 			reply = await signedCheckoutReply(this.env, {
+				issuerId: this.config.issuerId,
 				license,
 				leases,
 				token,
@@ -405,9 +423,7 @@ export class LicenseObject extends DurableObject<Env> {
 				}),
 			};
 		}
-		const expiresAt = floorToSecond(
-			borrowExpiration(license, now, loadConfig(this.env).maxTtlMinutes),
-		);
+		const expiresAt = floorToSecond(borrowExpiration(license, now, this.config.maxTtlMinutes));
 		this.ctx.storage.transactionSync(() => {
 			this.store.setBorrowExpiry(token, expiresAt);
 			this.store.setClientTokenPurge(token, expiresAt + DAY_MS);
@@ -471,7 +487,7 @@ export class LicenseObject extends DurableObject<Env> {
 		if (cmd.changes.Status === "DELETED" || cmd.changes.Status === "PENDING_DELETE") {
 			return fail("ValidationException", "Use DeleteLicense to delete a license.");
 		}
-		const { versionsPerLicense, licenseDocumentBytes } = this.config().limits;
+		const { versionsPerLicense, licenseDocumentBytes } = this.config.limits;
 		if (header.currentVersion >= versionsPerLicense) {
 			return limitExceeded(
 				"versions per license",
@@ -577,11 +593,6 @@ export class LicenseObject extends DurableObject<Env> {
 	/** Seller operations: only the issuer may change a license. */
 	// ---- helpers --------------------------------------------------------------
 
-	/** Read per decision: parsing is cached per env object, and tests swap the env to lower a limit. */
-	private config(): Config {
-		return loadConfig(this.env);
-	}
-
 	private visible(caller: Caller, arn: string): Result<License> {
 		return visibleLicense(this.header, this.current, caller, arn);
 	}
@@ -640,7 +651,7 @@ export class LicenseObject extends DurableObject<Env> {
 	 * purged by its own rule. A backlog is taken a bounded amount per alarm.
 	 */
 	private purgeEndedBorrows(now: number): void {
-		const endedBy = now - this.config().retention.endedBorrowMs;
+		const endedBy = now - this.config.retention.endedBorrowMs;
 		for (let i = 0; i < PURGE_BATCHES_PER_ALARM; i++) {
 			if (this.store.purgeEndedBorrows(endedBy, PURGE_BATCH) < PURGE_BATCH) return;
 		}
@@ -690,7 +701,7 @@ export class LicenseObject extends DurableObject<Env> {
 	 * purge already due (a backlog the last alarm left) runs at once.
 	 */
 	private purgeAlarmAt(earliestEnded: number): number {
-		const due = earliestEnded + this.config().retention.endedBorrowMs;
+		const due = earliestEnded + this.config.retention.endedBorrowMs;
 		const now = clock.now();
 		return due <= now ? now : due + PURGE_COALESCE_MS;
 	}

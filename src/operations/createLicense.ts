@@ -35,7 +35,7 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		);
 	}
 
-	const placement = placementForRegion(body.HomeRegion, env.EU_JURISDICTION === "true");
+	const placement = placementForRegion(body.HomeRegion, config.euJurisdiction);
 	const licenseId = await mintLicenseId(env, caller.accountId, clientToken as string, placement);
 	const arn = licenseArn(config.partition, caller.accountId, licenseId);
 	const license: License = {

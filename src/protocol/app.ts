@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate";
 import { clock } from "../clock";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { operations } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
@@ -12,7 +12,7 @@ const MAX_BODY_BYTES = 256 * 1024;
 const TARGET_PREFIX = "AWSLicenseManager.";
 const JSON_11 = "application/x-amz-json-1.1";
 
-type AppEnv = { Bindings: Env; Variables: { requestId: string } };
+type AppEnv = { Bindings: Env; Variables: { requestId: string; config: Config } };
 
 /** Reads at most `limit` bytes; a larger body is refused before any of it is parsed. */
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
@@ -95,9 +95,14 @@ export function buildApp(): Hono<AppEnv> {
 		if (!c.res.headers.has("Date")) c.res.headers.set("Date", httpDate());
 	});
 
+	// The deployment's vars, parsed once per isolate (src/config.ts) and handed to every route.
+	app.use(async (c, next) => {
+		c.set("config", loadConfig(c.env));
+		await next();
+	});
+
 	app.get("/.well-known/jwks.json", (c) => {
-		const config = loadConfig(c.env);
-		return c.json(jwksAt(c.env, config.maxTtlMinutes * 60_000), 200, {
+		return c.json(jwksAt(c.env, c.var.config.maxTtlMinutes * 60_000), 200, {
 			"Cache-Control": "public, max-age=300",
 		});
 	});
@@ -105,7 +110,7 @@ export function buildApp(): Hono<AppEnv> {
 	app.get("/keys/:file", async (c) => {
 		const file = c.req.param("file");
 		const kid = file.endsWith(".pem") ? file.slice(0, -4) : null;
-		const maxTtlMs = loadConfig(c.env).maxTtlMinutes * 60_000;
+		const maxTtlMs = c.var.config.maxTtlMinutes * 60_000;
 		const key = publishedKeysAt(scheduledKeys(c.env), clock.now(), maxTtlMs).find(
 			(k) => k.kid === kid,
 		);
@@ -133,7 +138,7 @@ export function buildApp(): Hono<AppEnv> {
 		const input = parseJsonObject(body);
 		const result = await operation({
 			env: c.env,
-			config: loadConfig(c.env),
+			config: c.var.config,
 			caller: { accountId: principal.accountId, accessKeyId: principal.accessKeyId, requestId },
 			input,
 		});
