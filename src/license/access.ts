@@ -1,9 +1,11 @@
-import { fail, type Result, type WireError } from "../result";
+import { type Failure, fail, type Result } from "../result";
 import type { Caller } from "./contract";
-import type { License } from "./model";
-import type { LicenseHeader } from "./storage";
+import type { Borrow, License, LicenseHeader } from "./model";
 
-/** Who may see, consume or change a license (SPEC §2), given the object's header and current version. */
+/**
+ * Who may see, consume or change a license (SPEC §2), given the object's header and
+ * current version. Pure: no storage, no clock.
+ */
 
 /** The issuer, and the account named in Beneficiary (if it names one), may consume. */
 export function mayConsume(
@@ -23,12 +25,25 @@ export function beneficiaryAccountOf(beneficiary: string): string | null {
 	return ACCOUNT_ID.exec(beneficiary)?.[0] ?? null;
 }
 
-function missing(arn: string): { ok: false; error: WireError } {
-	return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
-}
-
 export function isDeleted(header: LicenseHeader): boolean {
 	return header.status === "DELETED" || header.status === "PENDING_DELETE";
+}
+
+/** The license `arn` names, if this object holds it; else ResourceNotFound. */
+function held(
+	header: LicenseHeader | null,
+	current: License | null,
+	arn: string,
+): Result<{ header: LicenseHeader; license: License }> {
+	if (!header || !current || header.arn !== arn) {
+		return fail("ResourceNotFoundException", `License ${arn} does not exist.`);
+	}
+	return { ok: true, value: { header, license: current } };
+}
+
+function denied(header: LicenseHeader, caller: Caller): Failure | null {
+	if (mayConsume(header.issuerAccount, header.beneficiaryAccount, caller.accountId)) return null;
+	return fail("AccessDeniedException", "Access to this license is denied.");
 }
 
 /** GetLicense / GetLicenseUsage / ListLicenseVersions: the issuer and the beneficiary, even after deletion. */
@@ -38,11 +53,9 @@ export function visibleLicense(
 	caller: Caller,
 	arn: string,
 ): Result<License> {
-	if (!header || !current || header.arn !== arn) return missing(arn);
-	if (!mayConsume(header.issuerAccount, header.beneficiaryAccount, caller.accountId)) {
-		return fail("AccessDeniedException", "Access to this license is denied.");
-	}
-	return { ok: true, value: current };
+	const found = held(header, current, arn);
+	if (!found.ok) return found;
+	return denied(found.value.header, caller) ?? { ok: true, value: found.value.license };
 }
 
 /** Consumption operations: as `visibleLicense`, but a deleted license no longer exists. */
@@ -52,11 +65,12 @@ export function consumableLicense(
 	caller: Caller,
 	arn: string,
 ): Result<License> {
-	if (!header || !current || header.arn !== arn) return missing(arn);
-	if (isDeleted(header)) {
+	const found = held(header, current, arn);
+	if (!found.ok) return found;
+	if (isDeleted(found.value.header)) {
 		return fail("ResourceNotFoundException", `License ${arn} does not exist: it was deleted.`);
 	}
-	return visibleLicense(header, current, caller, arn);
+	return denied(found.value.header, caller) ?? { ok: true, value: found.value.license };
 }
 
 /** Seller operations: only the issuer may change a license. */
@@ -66,9 +80,32 @@ export function issuedLicense(
 	caller: Caller,
 	arn: string,
 ): Result<{ header: LicenseHeader; license: License }> {
-	if (!header || !current || header.arn !== arn) return missing(arn);
-	if (header.issuerAccount !== caller.accountId) {
+	const found = held(header, current, arn);
+	if (!found.ok) return found;
+	if (found.value.header.issuerAccount !== caller.accountId) {
 		return fail("AccessDeniedException", "Only the issuer account can change this license.");
 	}
-	return { ok: true, value: { header, license: current } };
+	return found;
+}
+
+/**
+ * CheckIn / Extend: a borrow of the caller's. Anyone else's token is indistinguishable
+ * from an unknown one (SPEC §2: no oracle).
+ */
+export function ownBorrow(
+	header: LicenseHeader | null,
+	current: License | null,
+	borrow: Borrow | null,
+	caller: Caller,
+): Result<{ borrow: Borrow; license: License }> {
+	if (!header || !current || !borrow || borrow.accountId !== caller.accountId) {
+		return fail("ResourceNotFoundException", "License consumption token not found.");
+	}
+	if (isDeleted(header)) {
+		return fail(
+			"ResourceNotFoundException",
+			"License consumption token not found: its license was deleted.",
+		);
+	}
+	return { ok: true, value: { borrow, license: current } };
 }

@@ -1,8 +1,7 @@
 import { clock, isoSeconds } from "../clock";
 import { sha256Hex } from "../encoding";
 import { licenseStub } from "../license/contract";
-import { documentSizeRefusal } from "../license/limits";
-import type { License } from "../license/model";
+import { documentSizeRefusal, type License } from "../license/model";
 import { licenseArn, mintLicenseId, placementForRegion } from "../licenseIds";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
