@@ -1,5 +1,6 @@
-import { isoSeconds } from "../clock";
+import { floorToSecond, isoSeconds } from "../clock";
 import type { BorrowClaims } from "../signing/token";
+import { borrowExpiration } from "./borrowRules";
 import type { Lease, License, Metadata } from "./model";
 
 /**
@@ -63,4 +64,29 @@ export function checkoutResponse(grant: CheckoutGrant, signedToken: string): str
 		Expiration: isoSeconds(grant.expiresAt),
 		CheckoutMetadata: grant.checkoutMetadata,
 	});
+}
+
+/**
+ * The grant of a checkout decided at `now`: issued and expiring on whole seconds
+ * (the token's `iat`/`exp` are seconds), with the request's NodeId and metadata.
+ */
+export function checkoutGrant(
+	license: License,
+	leases: readonly Lease[],
+	token: string,
+	now: number,
+	maxTtlMinutes: number,
+	request: { nodeId?: string; checkoutMetadata?: Metadata[] },
+): CheckoutGrant {
+	return {
+		license,
+		leases,
+		token,
+		issuedAt: floorToSecond(now),
+		expiresAt: floorToSecond(borrowExpiration(license, now, maxTtlMinutes)),
+		...(request.nodeId !== undefined ? { nodeId: request.nodeId } : {}),
+		...(request.checkoutMetadata !== undefined
+			? { checkoutMetadata: request.checkoutMetadata }
+			: {}),
+	};
 }

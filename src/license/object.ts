@@ -4,29 +4,12 @@ import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { mintConsumptionToken } from "../licenseIds";
 import { type Page, type PageBudget, takePage } from "../listPage";
-import type { OutboxRecord } from "../records/outbox";
 import { type Failure, fail, type Result } from "../result";
 import { signBorrowToken } from "../signing/token";
-import {
-	beneficiaryAccountOf,
-	consumableLicense,
-	issuedLicense,
-	ownBorrow,
-	visibleLicense,
-} from "./access";
+import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
-import {
-	borrowExpiration,
-	borrowRefusal,
-	checkInDecision,
-	extendRefusal,
-	extendResponse,
-	type Holdings,
-	liveBorrowLimitRefusal,
-	planBorrow,
-	usageReport,
-} from "./borrowRules";
-import { type CheckoutGrant, checkoutClaims, checkoutResponse } from "./checkoutReply";
+import * as borrowRules from "./borrowRules";
+import { checkoutClaims, checkoutGrant, checkoutResponse } from "./checkoutReply";
 import { clientTokenPurgeAt, replayOf, versionClientToken } from "./clientTokens";
 import type {
 	Caller,
@@ -34,28 +17,11 @@ import type {
 	CreateLicenseCommand,
 	CreateVersionCommand,
 } from "./contract";
+import { InFlightCheckouts } from "./inFlight";
 import type { Borrow, Lease, License, LicenseHeader, LicenseStatus } from "./model";
-import {
-	auditRecord,
-	borrowStatusRecord,
-	checkoutRecord,
-	expiryAuditRecord,
-	licenseRecord,
-	OutboxDrainer,
-} from "./outbox";
+import * as outbox from "./outbox";
 import { FixedWindowLimiter } from "./rateLimit";
-import {
-	accountLimitRefusal,
-	createLicenseReplay,
-	deletedResponse,
-	deletionRefusal,
-	deletionReplay,
-	licenseCreatedResponse,
-	liveBorrowsRefusal,
-	nextVersion,
-	versionCreatedResponse,
-	versionRefusal,
-} from "./sellerRules";
+import * as sellerRules from "./sellerRules";
 import { LicenseStore, migrate } from "./storage";
 
 /** Due borrows ended per transaction when the alarm (or a limit) settles expiries. */
@@ -73,25 +39,17 @@ function perLicenseLimiter(config: Config): FixedWindowLimiter {
  * wakes is ./alarm.ts. Vocabulary: ./model.ts.
  *
  * Concurrency design for checkout (the object interleaves calls at every await,
- * and signing is an await): the decision is taken synchronously and its leases held
- * in memory (`inFlight`), then the token is signed, then one `transactionSync` writes
- * the borrow, the usage, the ClientToken record holding the exact response and the
- * outbox rows. Because in-flight quantities count against capacity, a refusal never
- * costs a signature and a burst can never over-allocate. Because a ClientToken in
- * flight is held in `signing`, a concurrent duplicate waits for the first and then
- * replays its stored bytes (PSS is randomised; re-signing would differ). Both are
- * memory, so an object that dies mid-signature leaves nothing half-held: its client
- * saw no success, and nothing was committed.
+ * and signing is an await): the decision is taken synchronously and held in memory
+ * while the token is signed (./inFlight.ts says why that is safe), then one
+ * `transactionSync` writes the borrow, the usage, the ClientToken record holding
+ * the exact response and the outbox rows.
  */
 export class LicenseObject extends DurableObject<Env> {
 	private readonly store: LicenseStore;
 	private header: LicenseHeader | null = null;
 	private current: License | null = null;
-	/** What checkouts being signed hold: units per entitlement, and their number. */
-	private readonly inFlight = { units: new Map<string, number>(), borrows: 0 };
-	/** Checkouts being signed, by account and ClientToken. */
-	private readonly signing = new Map<string, Promise<unknown>>();
-	private readonly outbox: OutboxDrainer;
+	private readonly inFlight = new InFlightCheckouts();
+	private readonly drainer: outbox.OutboxDrainer;
 	private readonly alarms: LicenseAlarm;
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
 	private config: Config;
@@ -103,7 +61,7 @@ export class LicenseObject extends DurableObject<Env> {
 		this.config = loadConfig(env);
 		this.limiter = perLicenseLimiter(this.config);
 		this.alarms = new LicenseAlarm(this.store, ctx.storage, () => this.config.retention);
-		this.outbox = new OutboxDrainer(this.store, env.DB, () => this.alarms.schedule());
+		this.drainer = new outbox.OutboxDrainer(this.store, env.DB, () => this.alarms.schedule());
 		// An unknown license id leaves no object behind: tables are made by CreateLicense.
 		if (this.store.exists()) {
 			this.migrateSchema();
@@ -144,7 +102,7 @@ export class LicenseObject extends DurableObject<Env> {
 	// ---- reads ----------------------------------------------------------------
 
 	getLicense(caller: Caller, arn: string, version?: string): Result<License> {
-		const seen = visibleLicense(this.header, this.current, caller, arn);
+		const seen = access.visibleLicense(this.header, this.current, caller, arn);
 		if (!seen.ok) return seen;
 		if (version === undefined) return seen;
 		const doc = /^[1-9][0-9]*$/.test(version) ? this.store.version(Number(version)) : null;
@@ -154,10 +112,10 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	getUsage(caller: Caller, arn: string): Result<string> {
-		const seen = visibleLicense(this.header, this.current, caller, arn);
+		const seen = access.visibleLicense(this.header, this.current, caller, arn);
 		if (!seen.ok) return seen;
 		const usage = this.store.usage();
-		return { ok: true, value: usageReport(seen.value, (name) => usage.get(name) ?? 0) };
+		return { ok: true, value: borrowRules.usageReport(seen.value, (name) => usage.get(name) ?? 0) };
 	}
 
 	/** One page of versions after `afterVersion`, within the request's MaxResults and the response budget. */
@@ -167,7 +125,7 @@ export class LicenseObject extends DurableObject<Env> {
 		afterVersion: number,
 		budget: PageBudget,
 	): Result<Page<License>> {
-		const seen = visibleLicense(this.header, this.current, caller, arn);
+		const seen = access.visibleLicense(this.header, this.current, caller, arn);
 		if (!seen.ok) return seen;
 		return { ok: true, value: takePage(this.store.versionsAfter(afterVersion), budget) };
 	}
@@ -177,7 +135,7 @@ export class LicenseObject extends DurableObject<Env> {
 	async checkout(cmd: CheckoutCommand): Promise<Result<string>> {
 		const key = `${cmd.caller.accountId}\n${cmd.clientToken}`;
 		// A duplicate of a request still being signed waits for it, then looks again.
-		for (let wait = this.signing.get(key); wait; wait = this.signing.get(key)) {
+		for (let wait = this.inFlight.signingOf(key); wait; wait = this.inFlight.signingOf(key)) {
 			await wait.catch(() => undefined);
 		}
 		const stored = this.header
@@ -185,9 +143,9 @@ export class LicenseObject extends DurableObject<Env> {
 			: null;
 		if (stored) return replayOf(stored, cmd.requestHash);
 		const now = clock.now();
-		const license = consumableLicense(this.header, this.current, cmd.caller, cmd.licenseArn);
+		const license = access.consumableLicense(this.header, this.current, cmd.caller, cmd.licenseArn);
 		if (!license.ok) return license;
-		const refusal = borrowRefusal(license.value, now);
+		const refusal = borrowRules.borrowRefusal(license.value, now);
 		if (refusal) return { ok: false, error: refusal };
 		const retryAfter = this.limiter.take(now);
 		if (retryAfter !== null) {
@@ -197,28 +155,22 @@ export class LicenseObject extends DurableObject<Env> {
 				{ retryAfter },
 			);
 		}
-		const plan = planBorrow(license.value, cmd.entitlements, this.holdings());
+		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, this.holdings());
 		if (!plan.ok) return plan;
 		const tooMany = this.liveBorrowLimit(now);
 		if (tooMany) return tooMany;
 
 		const leases = plan.value;
-		this.holdInFlight(leases);
-		const work = this.finishCheckout(cmd, license.value, leases, now);
-		this.signing.set(key, work);
-		try {
-			return await work;
-		} finally {
-			this.signing.delete(key);
-			this.releaseInFlight(leases);
-		}
+		return this.inFlight.run(key, leases, () =>
+			this.finishCheckout(cmd, license.value, leases, now),
+		);
 	}
 
 	/** What live borrows (committed) and checkouts being signed hold now. */
-	private holdings(): Holdings {
+	private holdings(): borrowRules.Holdings {
 		const usage = this.store.usage();
 		return {
-			units: (name) => (usage.get(name) ?? 0) + (this.inFlight.units.get(name) ?? 0),
+			units: (name) => (usage.get(name) ?? 0) + this.inFlight.units(name),
 			borrows: this.store.liveBorrowCount() + this.inFlight.borrows,
 		};
 	}
@@ -229,31 +181,13 @@ export class LicenseObject extends DurableObject<Env> {
 	 */
 	private liveBorrowLimit(now: number): Failure | null {
 		const max = this.config.limits.liveBorrowsPerLicense;
-		const refusal = liveBorrowLimitRefusal(this.holdings(), max);
+		const refusal = borrowRules.liveBorrowLimitRefusal(this.holdings(), max);
 		if (!refusal) return null;
 		const nextExpiry = this.store.nextBorrowExpiry();
 		if (nextExpiry === null || nextExpiry > now) return refusal;
 		this.expireDue(now);
 		this.alarms.schedule();
-		return liveBorrowLimitRefusal(this.holdings(), max);
-	}
-
-	private holdInFlight(leases: readonly Lease[]): void {
-		this.inFlight.borrows += 1;
-		for (const lease of leases) {
-			if (lease.quantity === 0) continue;
-			const units = this.inFlight.units;
-			units.set(lease.name, (units.get(lease.name) ?? 0) + lease.quantity);
-		}
-	}
-
-	private releaseInFlight(leases: readonly Lease[]): void {
-		this.inFlight.borrows -= 1;
-		for (const lease of leases) {
-			if (lease.quantity === 0) continue;
-			const units = this.inFlight.units;
-			units.set(lease.name, (units.get(lease.name) ?? 0) - lease.quantity);
-		}
+		return borrowRules.liveBorrowLimitRefusal(this.holdings(), max);
 	}
 
 	/** Signs the decided checkout, then commits it with its exact response. */
@@ -263,15 +197,8 @@ export class LicenseObject extends DurableObject<Env> {
 		leases: Lease[],
 		now: number,
 	): Promise<Result<string>> {
-		const grant: CheckoutGrant = {
-			license,
-			leases,
-			token: mintConsumptionToken(this.header?.licenseId ?? ""),
-			issuedAt: floorToSecond(now),
-			expiresAt: floorToSecond(borrowExpiration(license, now, this.config.maxTtlMinutes)),
-			...(cmd.nodeId !== undefined ? { nodeId: cmd.nodeId } : {}),
-			...(cmd.checkoutMetadata !== undefined ? { checkoutMetadata: cmd.checkoutMetadata } : {}),
-		};
+		const token = mintConsumptionToken(this.header?.licenseId ?? "");
+		const grant = checkoutGrant(license, leases, token, now, this.config.maxTtlMinutes, cmd);
 		let response: string;
 		try {
 			const signed = await signBorrowToken(
@@ -290,9 +217,9 @@ export class LicenseObject extends DurableObject<Env> {
 		}
 		const { caller, clientToken } = cmd;
 		this.ctx.storage.transactionSync(() => {
-			// Re-check what the await could have changed: the capacity was held in
-			// `inFlight` and the ClientToken in `signing`, so only a record written
-			// by another path (none exists today) could be here.
+			// Re-check what the await could have changed: the capacity and the ClientToken
+			// were held in `inFlight`, so only a record written by another path (none
+			// exists today) could be here.
 			if (this.store.clientToken(caller.accountId, clientToken)) {
 				throw new Error("ClientToken recorded while its first request was in flight");
 			}
@@ -316,10 +243,10 @@ export class LicenseObject extends DurableObject<Env> {
 				grant.token,
 				clientTokenPurgeAt(grant.expiresAt),
 			);
-			this.enqueue(
+			this.store.enqueue(
 				[
-					checkoutRecord(caller, clientToken, grant),
-					auditRecord(caller, "CheckoutBorrowLicense", license.LicenseArn, now, grant.token),
+					outbox.checkoutRecord(caller, clientToken, grant),
+					outbox.auditRecord(caller, "CheckoutBorrowLicense", license.LicenseArn, now, grant.token),
 				],
 				now,
 			);
@@ -334,7 +261,7 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!found.ok) return found;
 		const { borrow, license } = found.value;
 		const now = clock.now();
-		const decision = checkInDecision(borrow, license, beneficiary, now);
+		const decision = borrowRules.checkInDecision(borrow, license, beneficiary, now);
 		if (!decision.ok) return decision;
 		if (decision.value === "unchanged") return { ok: true, value: "{}" };
 		this.ctx.storage.transactionSync(() =>
@@ -353,26 +280,29 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!found.ok) return found;
 		const { borrow, license } = found.value;
 		const now = clock.now();
-		const refusal = extendRefusal(borrow, license, now);
+		const refusal = borrowRules.extendRefusal(borrow, license, now);
 		if (refusal) return refusal;
-		if (dryRun) return { ok: true, value: extendResponse(token, isoSeconds(borrow.expiresAt)) };
-		const expiresAt = floorToSecond(borrowExpiration(license, now, this.config.maxTtlMinutes));
+		if (dryRun)
+			return { ok: true, value: borrowRules.extendResponse(token, isoSeconds(borrow.expiresAt)) };
+		const expiresAt = floorToSecond(
+			borrowRules.borrowExpiration(license, now, this.config.maxTtlMinutes),
+		);
 		this.ctx.storage.transactionSync(() => {
 			this.store.setBorrowExpiry(token, expiresAt);
 			this.store.setClientTokenPurge(token, clientTokenPurgeAt(expiresAt));
-			this.enqueue(borrowStatusRecord(borrow, "ACTIVE", expiresAt, null), now);
-			this.enqueue(
-				auditRecord(caller, "ExtendLicenseConsumption", license.LicenseArn, now, token),
+			this.store.enqueue(outbox.borrowStatusRecord(borrow, "ACTIVE", expiresAt, null), now);
+			this.store.enqueue(
+				outbox.auditRecord(caller, "ExtendLicenseConsumption", license.LicenseArn, now, token),
 				now,
 			);
 		});
 		this.alarms.schedule();
-		return { ok: true, value: extendResponse(token, isoSeconds(expiresAt)) };
+		return { ok: true, value: borrowRules.extendResponse(token, isoSeconds(expiresAt)) };
 	}
 
 	private ownBorrow(caller: Caller, token: string): Result<{ borrow: Borrow; license: License }> {
 		const borrow = this.header ? this.store.borrow(token) : null;
-		return ownBorrow(this.header, this.current, borrow, caller);
+		return access.ownBorrow(this.header, this.current, borrow, caller);
 	}
 
 	// ---- seller operations -------------------------------------------------
@@ -382,20 +312,20 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	private commitCreateLicense(cmd: CreateLicenseCommand): Result<string> {
-		const replay = createLicenseReplay(this.header, cmd.requestHash);
+		const replay = sellerRules.createLicenseReplay(this.header, cmd.requestHash);
 		if (replay) return replay;
-		const tooMany = accountLimitRefusal(cmd);
+		const tooMany = sellerRules.accountLimitRefusal(cmd);
 		if (tooMany) return tooMany;
 		const now = clock.now();
 		const license = cmd.license;
-		const response = licenseCreatedResponse(license);
+		const response = sellerRules.licenseCreatedResponse(license);
 		this.migrateSchema();
 		this.ctx.storage.transactionSync(() => {
 			this.store.insertHeader({
 				arn: license.LicenseArn,
 				licenseId: cmd.licenseId,
 				issuerAccount: cmd.caller.accountId,
-				beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),
+				beneficiaryAccount: access.beneficiaryAccountOf(license.Beneficiary),
 				currentVersion: 1,
 				status: license.Status,
 				createRequestHash: cmd.requestHash,
@@ -405,7 +335,10 @@ export class LicenseObject extends DurableObject<Env> {
 			this.store.insertVersion(1, license);
 			this.reload();
 			this.enqueueLicense(true, now);
-			this.enqueue(auditRecord(cmd.caller, "CreateLicense", license.LicenseArn, now, null), now);
+			this.store.enqueue(
+				outbox.auditRecord(cmd.caller, "CreateLicense", license.LicenseArn, now, null),
+				now,
+			);
 		});
 		return { ok: true, value: response };
 	}
@@ -415,21 +348,21 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	private commitCreateVersion(cmd: CreateVersionCommand): Result<string> {
-		const owned = issuedLicense(this.header, this.current, cmd.caller, cmd.arn);
+		const owned = access.issuedLicense(this.header, this.current, cmd.caller, cmd.arn);
 		if (!owned.ok) return owned;
 		const { header, license } = owned.value;
 		const tokenKey = versionClientToken(cmd.clientToken);
 		const stored = this.store.clientToken(cmd.caller.accountId, tokenKey);
 		if (stored) return replayOf(stored, cmd.requestHash);
 		const { versionsPerLicense, licenseDocumentBytes } = this.config.limits;
-		const refusal = versionRefusal(header, license, cmd, versionsPerLicense);
+		const refusal = sellerRules.versionRefusal(header, license, cmd, versionsPerLicense);
 		if (refusal) return refusal;
 		const now = clock.now();
 		const version = header.currentVersion + 1;
-		const next = nextVersion(license, cmd.changes, version, now, licenseDocumentBytes);
+		const next = sellerRules.nextVersion(license, cmd.changes, version, now, licenseDocumentBytes);
 		if (!next.ok) return next;
 		const doc = next.value;
-		const response = versionCreatedResponse(doc);
+		const response = sellerRules.versionCreatedResponse(doc);
 		this.ctx.storage.transactionSync(() => {
 			this.store.insertVersion(version, doc);
 			this.store.setCurrent(version, doc.Status);
@@ -443,8 +376,8 @@ export class LicenseObject extends DurableObject<Env> {
 			);
 			this.reload();
 			this.enqueueLicense(true, now);
-			this.enqueue(
-				auditRecord(cmd.caller, "CreateLicenseVersion", doc.LicenseArn, now, doc.Version),
+			this.store.enqueue(
+				outbox.auditRecord(cmd.caller, "CreateLicenseVersion", doc.LicenseArn, now, doc.Version),
 				now,
 			);
 		});
@@ -457,24 +390,29 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	private commitDeleteLicense(caller: Caller, arn: string, sourceVersion: string): Result<string> {
-		const owned = issuedLicense(this.header, this.current, caller, arn);
+		const owned = access.issuedLicense(this.header, this.current, caller, arn);
 		if (!owned.ok) return owned;
 		const { header, license } = owned.value;
-		const replay = deletionReplay(header);
+		const replay = sellerRules.deletionReplay(header);
 		if (replay) return replay;
-		const stale = deletionRefusal(license, sourceVersion);
+		const stale = sellerRules.deletionRefusal(license, sourceVersion);
 		if (stale) return stale;
 		const now = clock.now();
 		this.expireDue(now);
-		const live = liveBorrowsRefusal(this.store.liveBorrowCount() + this.inFlight.borrows);
+		const live = sellerRules.liveBorrowsRefusal(
+			this.store.liveBorrowCount() + this.inFlight.borrows,
+		);
 		if (live) return live;
 		this.ctx.storage.transactionSync(() => {
 			this.store.markDeleted(now);
 			this.reload();
 			this.enqueueLicense(false, now);
-			this.enqueue(auditRecord(caller, "DeleteLicense", arn, now, license.Version), now);
+			this.store.enqueue(
+				outbox.auditRecord(caller, "DeleteLicense", arn, now, license.Version),
+				now,
+			);
 		});
-		return { ok: true, value: deletedResponse(now) };
+		return { ok: true, value: sellerRules.deletedResponse(now) };
 	}
 
 	/**
@@ -483,7 +421,7 @@ export class LicenseObject extends DurableObject<Env> {
 	 * the outbox keeps retrying; the caller is told to retry, which is idempotent.
 	 */
 	private async recorded(decision: Result<string>): Promise<Result<string>> {
-		if (!decision.ok || (await this.outbox.sendAll())) return decision;
+		if (!decision.ok || (await this.drainer.sendAll())) return decision;
 		return fail(
 			"ServerInternalException",
 			"The change was made but its records are not yet queryable; retry the same request.",
@@ -492,13 +430,9 @@ export class LicenseObject extends DurableObject<Env> {
 
 	// ---- commits shared by the operations and the alarm ----------------------------
 
-	private enqueue(record: OutboxRecord | OutboxRecord[], now: number): void {
-		this.store.enqueue(record, now);
-	}
-
 	private enqueueLicense(newVersion: boolean, now: number): void {
 		if (!this.header || !this.current) throw new Error("license not loaded");
-		this.enqueue(licenseRecord(this.header, this.current, newVersion, now), now);
+		this.store.enqueue(outbox.licenseRecord(this.header, this.current, newVersion, now), now);
 	}
 
 	/** Ends every live borrow whose Expiration has passed, a batch per transaction. */
@@ -523,12 +457,12 @@ export class LicenseObject extends DurableObject<Env> {
 		this.store.endBorrow(borrow.token, status, at);
 		for (const lease of borrow.leases)
 			if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
-		this.enqueue(borrowStatusRecord(borrow, status, borrow.expiresAt, at), now);
+		this.store.enqueue(outbox.borrowStatusRecord(borrow, status, borrow.expiresAt, at), now);
 		const arn = this.header?.arn ?? "";
-		this.enqueue(
+		this.store.enqueue(
 			caller
-				? auditRecord(caller, "CheckInLicense", arn, now, borrow.token)
-				: expiryAuditRecord(borrow, arn, now),
+				? outbox.auditRecord(caller, "CheckInLicense", arn, now, borrow.token)
+				: outbox.expiryAuditRecord(borrow, arn, now),
 			now,
 		);
 	}
@@ -538,13 +472,13 @@ export class LicenseObject extends DurableObject<Env> {
 	override alarm(): Promise<void> {
 		return this.alarms.run(
 			this.header
-				? { expireDue: (now) => this.expireDue(now), sendOutbox: () => this.outbox.sendDue() }
+				? { expireDue: (now) => this.expireDue(now), sendOutbox: () => this.drainer.sendDue() }
 				: null,
 		);
 	}
 
 	/** Sends the outbox rows that are due to D1 now (see OutboxDrainer); tests call it. */
 	drainOutbox(): Promise<boolean> {
-		return this.outbox.sendDue();
+		return this.drainer.sendDue();
 	}
 }
