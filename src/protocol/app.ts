@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { operations } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
+import { responseHeaders } from "./responseHeaders";
 import { refuseMalformedStrings } from "./wellFormed";
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -67,33 +68,11 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
 	return parsed as Record<string, unknown>;
 }
 
-// The Date header changes once a second: format it once a second.
-let dateSecond = -1;
-let dateText = "";
-function httpDate(): string {
-	const second = Math.floor(clock.now() / 1000);
-	if (second !== dateSecond) {
-		dateSecond = second;
-		dateText = new Date(second * 1000).toUTCString();
-	}
-	return dateText;
-}
-
-function successHeaders(requestId: string): Record<string, string> {
-	return { "Content-Type": JSON_11, "x-amzn-RequestId": requestId, Date: httpDate() };
-}
-
 export function buildApp(): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	// Every response, the key routes included, names its request and the service's time.
-	app.use(async (c, next) => {
-		const requestId = crypto.randomUUID();
-		c.set("requestId", requestId);
-		await next();
-		if (!c.res.headers.has("x-amzn-RequestId")) c.res.headers.set("x-amzn-RequestId", requestId);
-		if (!c.res.headers.has("Date")) c.res.headers.set("Date", httpDate());
-	});
+	// First, so it stamps every response (./responseHeaders.ts).
+	app.use(responseHeaders());
 
 	// The deployment's vars, parsed once per isolate (src/config.ts) and handed to every route.
 	app.use(async (c, next) => {
@@ -143,7 +122,7 @@ export function buildApp(): Hono<AppEnv> {
 			input,
 		});
 		const text = typeof result === "string" ? result : JSON.stringify(result);
-		return new Response(text, { status: 200, headers: successHeaders(requestId) });
+		return new Response(text, { status: 200, headers: { "Content-Type": JSON_11 } });
 	});
 
 	app.notFound((c) => {

@@ -1,4 +1,3 @@
-import { clock } from "../clock";
 import type { ErrorType, Result, WireError } from "../result";
 
 /**
@@ -39,7 +38,8 @@ const INTERNAL_MESSAGE = "The server experienced an internal error. Try again.";
 /**
  * The only place an error becomes a response. Anything that is not an AwsError is
  * a bug or an outage: it is logged with the request id and answered with a
- * generic ServerInternalException, never with its message or stack.
+ * generic ServerInternalException, never with its message or stack. Its
+ * x-amzn-RequestId and Date are stamped by ./responseHeaders.ts, as on every response.
  */
 export function renderError(err: unknown, requestId: string): Response {
 	let error: AwsError;
@@ -60,8 +60,6 @@ export function renderError(err: unknown, requestId: string): Response {
 	const headers = new Headers({
 		"Content-Type": "application/x-amz-json-1.1",
 		"x-amzn-ErrorType": error.type,
-		"x-amzn-RequestId": requestId,
-		Date: new Date(clock.now()).toUTCString(),
 	});
 	if (error.type === "RedirectException" && error.location) {
 		body.Location = error.location;
