@@ -72,15 +72,19 @@ export class LicenseObject extends DurableObject<Env> {
 	/**
 	 * Tests only: what a deploy with other vars or secrets looks like to this object.
 	 * The env, the config parsed from it and the per-license limiter built from it are
-	 * replaced, as the constructor of a new deployment's object would make them;
-	 * `limiter` replaces the limiter built from the config. Static, so it is no RPC
-	 * method: only code holding the instance (vitest's `runInDurableObject`) can call
-	 * it. Production never does: a deploy restarts objects.
+	 * replaced, as the constructor of a new deployment's object would make them.
+	 * Static, so it is no RPC method: only code holding the instance (vitest's
+	 * `runInDurableObject`) can call it. Production never does: a deploy restarts objects.
 	 */
-	static redeployForTests(object: LicenseObject, env: Env, limiter?: FixedWindowLimiter): void {
+	static redeployForTests(object: LicenseObject, env: Env): void {
 		object.env = env;
 		object.config = loadConfig(env);
-		object.limiter = limiter ?? perLicenseLimiter(object.config);
+		object.limiter = perLicenseLimiter(object.config);
+	}
+
+	/** Tests only, as `redeployForTests`: the per-license limiter, given instead of built from config. */
+	static useLimiterForTests(object: LicenseObject, limiter: FixedWindowLimiter): void {
+		object.limiter = limiter;
 	}
 
 	private migrateSchema(): void {
