@@ -53,9 +53,7 @@ export function visibleLicense(
 	caller: Caller,
 	arn: string,
 ): Result<License> {
-	const found = held(header, current, arn);
-	if (!found.ok) return found;
-	return denied(found.value.header, caller) ?? { ok: true, value: found.value.license };
+	return readable(header, current, caller, arn, false);
 }
 
 /** Consumption operations: as `visibleLicense`, but a deleted license no longer exists. */
@@ -65,9 +63,19 @@ export function consumableLicense(
 	caller: Caller,
 	arn: string,
 ): Result<License> {
+	return readable(header, current, caller, arn, true);
+}
+
+function readable(
+	header: LicenseHeader | null,
+	current: License | null,
+	caller: Caller,
+	arn: string,
+	deletedIsMissing: boolean,
+): Result<License> {
 	const found = held(header, current, arn);
 	if (!found.ok) return found;
-	if (isDeleted(found.value.header)) {
+	if (deletedIsMissing && isDeleted(found.value.header)) {
 		return fail("ResourceNotFoundException", `License ${arn} does not exist: it was deleted.`);
 	}
 	return denied(found.value.header, caller) ?? { ok: true, value: found.value.license };
