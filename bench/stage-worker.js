@@ -8,7 +8,8 @@
 // workerd only advances across I/O).
 import { DurableObject } from "cloudflare:workers";
 import { verifySigV4 } from "../src/auth/sigv4";
-import { licenseStub, parseLicenseArn } from "../src/license/ids";
+import { licenseStub } from "../src/license/contract";
+import { parseLicenseArn } from "../src/licenseIds";
 import { signBorrowToken } from "../src/signing/token";
 
 const encoder = new TextEncoder();

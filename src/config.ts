@@ -1,11 +1,20 @@
 import type { Env } from "./env";
 
+/**
+ * The deployment's vars, parsed. Loaded by each entry point — the Worker's routes,
+ * the cron handler, a license object's constructor — and passed down: nothing below
+ * an entry point reads a var from `env`. Parsing is cached per env object, and the
+ * env object lives as long as its isolate, so it happens once per isolate; a
+ * redeploy with other vars is a new isolate (and new objects).
+ */
 export interface Config {
 	issuerId: string;
 	partition: string;
 	/** null: every region is served here. */
 	homeRegions: ReadonlySet<string> | null;
 	redirects: Readonly<Record<string, string>>;
+	/** EU_JURISDICTION=true: licenses homed in EU regions get objects in the `eu` jurisdiction. */
+	euJurisdiction: boolean;
 	maxTtlMinutes: number;
 	licenseRateLimit: number;
 	licenseRateWindowMs: number;
@@ -73,7 +82,6 @@ function parseRedirects(raw: string | undefined): Record<string, string> {
 	return out;
 }
 
-// Vars never change within an isolate, so parse them once per env object.
 const cache = new WeakMap<object, Config>();
 
 export function loadConfig(env: Env): Config {
@@ -93,6 +101,7 @@ export function loadConfig(env: Env): Config {
 							.filter(Boolean),
 					),
 		redirects: parseRedirects(env.REDIRECTS),
+		euJurisdiction: env.EU_JURISDICTION === "true",
 		maxTtlMinutes: positiveInt(env.MAX_TTL_MINUTES, DEFAULT_MAX_TTL_MINUTES),
 		licenseRateLimit: positiveInt(env.LICENSE_RATE_LIMIT, 1000),
 		licenseRateWindowMs: positiveInt(env.LICENSE_RATE_WINDOW_MS, 1000),

@@ -1,61 +1,92 @@
-import { isoSeconds } from "../clock";
-import { loadConfig } from "../config";
-import type { Env } from "../env";
-import { signBorrowToken } from "../signing/token";
+import { floorToSecond, isoSeconds } from "../clock";
+import type { BorrowClaims } from "../signing/token";
+import { borrowExpiration } from "./borrowRules";
 import type { Lease, License, Metadata } from "./model";
 
-export interface CheckoutReplyInput {
+/**
+ * What a checkout answers, decided before anything is signed: the claims its token
+ * carries and the response bytes around the signature. Pure, so that the decision
+ * and its claims can be committed apart from signing (the object signs at one seam,
+ * `LicenseObject.finishCheckout`; the Worker may sign instead one day).
+ */
+export interface CheckoutGrant {
 	license: License;
 	leases: readonly Lease[];
+	/** The consumption token (also the token's `jti`). */
 	token: string;
+	/** Whole seconds (`floorToSecond`), so `Expiration` and `exp` name the same instant. */
 	issuedAt: number;
 	expiresAt: number;
-	now: number;
 	nodeId?: string;
 	checkoutMetadata?: Metadata[];
 }
 
-/**
- * Signs the borrow token and serialises the CheckoutBorrowLicense response once:
- * these bytes are stored with the ClientToken and every replay returns them.
- */
-export async function signedCheckoutReply(
-	env: Env,
-	input: CheckoutReplyInput,
-): Promise<{ response: string; entitlementsAllowed: string }> {
-	const { license, leases, token } = input;
+/** `EntitlementsAllowed` of the response and of the D1 checkout record. */
+export function entitlementsAllowed(
+	leases: readonly Lease[],
+): { Name: string; Unit: string; Value: string | undefined }[] {
+	return leases.map((l) => ({ Name: l.name, Unit: l.unit, Value: l.value }));
+}
+
+/** SPEC §5: AWS's claim names, plus iss/sub/exp/jti for standard JWT libraries. */
+export function checkoutClaims(grant: CheckoutGrant, issuerId: string): BorrowClaims {
+	const { license, leases, token } = grant;
 	// Null prototype: `__proto__` is a legal metadata name and must stay a plain claim.
 	const checkoutMetadata: Record<string, string> = Object.create(null);
-	for (const m of input.checkoutMetadata ?? []) checkoutMetadata[m.Name] = m.Value;
-	const issuedAt = isoSeconds(input.issuedAt);
-	const expiration = isoSeconds(input.expiresAt);
-	const signedToken = await signBorrowToken(
-		env,
-		{
-			licenseArn: license.LicenseArn,
-			licenseConsumptionToken: token,
-			entitlementsAllowed: leases.map((l) => ({ name: l.name, value: l.value, unit: l.unit })),
-			nodeId: input.nodeId,
-			issuedAt,
-			expiration,
-			checkoutMetadata,
-			iss: loadConfig(env).issuerId,
-			sub: license.LicenseArn,
-			exp: input.expiresAt / 1000,
-			jti: token,
-		},
-		input.now,
-	);
-	const EntitlementsAllowed = leases.map((l) => ({ Name: l.name, Unit: l.unit, Value: l.value }));
-	const response = JSON.stringify({
-		LicenseArn: license.LicenseArn,
-		LicenseConsumptionToken: token,
-		EntitlementsAllowed,
-		NodeId: input.nodeId,
+	for (const m of grant.checkoutMetadata ?? []) checkoutMetadata[m.Name] = m.Value;
+	return {
+		licenseArn: license.LicenseArn,
+		licenseConsumptionToken: token,
+		entitlementsAllowed: leases.map((l) => ({ name: l.name, value: l.value, unit: l.unit })),
+		nodeId: grant.nodeId,
+		issuedAt: isoSeconds(grant.issuedAt),
+		expiration: isoSeconds(grant.expiresAt),
+		checkoutMetadata,
+		iss: issuerId,
+		sub: license.LicenseArn,
+		exp: grant.expiresAt / 1000,
+		jti: token,
+	};
+}
+
+/**
+ * The CheckoutBorrowLicense response, serialised once: these bytes are stored with
+ * the ClientToken and every replay returns them (PSS is randomised; a re-sign differs).
+ */
+export function checkoutResponse(grant: CheckoutGrant, signedToken: string): string {
+	return JSON.stringify({
+		LicenseArn: grant.license.LicenseArn,
+		LicenseConsumptionToken: grant.token,
+		EntitlementsAllowed: entitlementsAllowed(grant.leases),
+		NodeId: grant.nodeId,
 		SignedToken: signedToken,
-		IssuedAt: issuedAt,
-		Expiration: expiration,
-		CheckoutMetadata: input.checkoutMetadata,
+		IssuedAt: isoSeconds(grant.issuedAt),
+		Expiration: isoSeconds(grant.expiresAt),
+		CheckoutMetadata: grant.checkoutMetadata,
 	});
-	return { response, entitlementsAllowed: JSON.stringify(EntitlementsAllowed) };
+}
+
+/**
+ * The grant of a checkout decided at `now`: issued and expiring on whole seconds
+ * (the token's `iat`/`exp` are seconds), with the request's NodeId and metadata.
+ */
+export function checkoutGrant(
+	license: License,
+	leases: readonly Lease[],
+	token: string,
+	now: number,
+	maxTtlMinutes: number,
+	request: { nodeId?: string; checkoutMetadata?: Metadata[] },
+): CheckoutGrant {
+	return {
+		license,
+		leases,
+		token,
+		issuedAt: floorToSecond(now),
+		expiresAt: floorToSecond(borrowExpiration(license, now, maxTtlMinutes)),
+		...(request.nodeId !== undefined ? { nodeId: request.nodeId } : {}),
+		...(request.checkoutMetadata !== undefined
+			? { checkoutMetadata: request.checkoutMetadata }
+			: {}),
+	};
 }

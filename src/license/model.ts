@@ -1,4 +1,28 @@
-/** Shapes of the AWS model that the license object stores and returns (PascalCase, as on the wire). */
+import { jsonLength } from "../encoding";
+import type { WireError } from "../result";
+
+/**
+ * The license object's vocabulary, and the shapes of the AWS model it stores and
+ * returns (PascalCase, as on the wire).
+ *
+ * - **license**: one AWS License Manager license. Its versions are immutable
+ *   documents (`License`); its current version and status live in the object's
+ *   header (`LicenseHeader`), so DeleteLicense changes the status without a version.
+ * - **borrow**: one successful CheckoutBorrowLicense — what one account holds of one
+ *   license until it is checked in or expires (`Borrow`, `BorrowStatus`).
+ * - **lease**: one entitlement's quantity within a borrow (`Lease`). A borrow holds
+ *   a lease for every entitlement it asked for, or none (no partial checkouts).
+ * - **consumption token**: the `LicenseConsumptionToken` a checkout answers. It names
+ *   the borrow and is a credential: the license's id (so it leads to the object
+ *   without a lookup) then 128 random bits (src/licenseIds.ts).
+ * - **BorrowId**: SPEC §8's public id of a borrow, the signed token's `jti`. Today the
+ *   `jti` is the consumption token itself; the extension operations (ListBorrows,
+ *   RevokeBorrow) are to publish an id derived from it that is not a credential.
+ * - **outbox record**: a fact the object decided that D1 must copy (shapes in
+ *   src/records/outbox.ts, built in ./outbox.ts). It is written in the same
+ *   transaction as the decision and sent to D1 later, by the alarm or by the seller
+ *   operation that waits for it.
+ */
 
 export const ENTITLEMENT_UNITS = [
 	"Count",
@@ -91,13 +115,52 @@ export interface Lease {
 	quantity: number;
 }
 
-/** Who is asking, as established by authentication; passed into every object call for audit. */
-export interface Caller {
-	accountId: string;
-	accessKeyId: string;
-	requestId: string;
-}
-
 export function isCounted(unit: EntitlementUnit): boolean {
 	return unit !== "None";
+}
+
+/** A license as its object holds it, besides its versions. */
+export interface LicenseHeader {
+	arn: string;
+	licenseId: string;
+	issuerAccount: string;
+	/** The first 12-digit account id in `Beneficiary`, if any (./access.ts). */
+	beneficiaryAccount: string | null;
+	currentVersion: number;
+	status: string;
+	/** CreateLicense's request hash and exact response: its retries are answered from these. */
+	createRequestHash: string;
+	createResponse: string;
+	deletedAt: number | null;
+}
+
+export type BorrowStatus = "ACTIVE" | "CHECKED_IN" | "EXPIRED";
+
+export interface Borrow {
+	/** The consumption token. */
+	token: string;
+	accountId: string;
+	clientToken: string;
+	status: BorrowStatus;
+	issuedAt: number;
+	/** The server-side Expiration; ExtendLicenseConsumption moves it. */
+	expiresAt: number;
+	/** When it ended: the check-in time, or the expiration for an expired borrow. */
+	returnedAt: number | null;
+	leases: Lease[];
+}
+
+/**
+ * SPEC §11: a license document is stored in the object, copied to D1 per version and
+ * returned by every read, so one that is too large is bad input (ValidationException),
+ * refused before anything is stored — by the Worker for CreateLicense, by the object
+ * for a new version (measured on the document as stored).
+ */
+export function documentSizeRefusal(doc: License, maxBytes: number): WireError | null {
+	const bytes = jsonLength(doc);
+	if (bytes <= maxBytes) return null;
+	return {
+		type: "ValidationException",
+		message: `1 validation error detected: The license document is ${bytes} bytes serialised; it must be at most ${maxBytes} bytes (entitlements, metadata and names together).`,
+	};
 }

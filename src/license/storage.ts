@@ -1,98 +1,135 @@
 import type { OutboxRecord } from "../records/outbox";
-import type { Lease, License } from "./model";
+import type { Borrow, BorrowStatus, Lease, License, LicenseHeader } from "./model";
 
 /**
- * All SQL of the license object's own storage. Every method is synchronous; the
- * object composes them inside `transactionSync` so each decision commits whole.
+ * All SQL of the license object's own storage: its versioned schema, then its
+ * queries. Every query is synchronous; the object composes them inside
+ * `transactionSync` so each decision commits whole.
  */
-const SCHEMA = [
-	`CREATE TABLE IF NOT EXISTS license (
-		id INTEGER PRIMARY KEY CHECK (id = 1),
-		arn TEXT NOT NULL,
-		license_id TEXT NOT NULL,
-		issuer_account TEXT NOT NULL,
-		beneficiary_account TEXT,
-		current_version INTEGER NOT NULL,
-		status TEXT NOT NULL,
-		create_request_hash TEXT NOT NULL,
-		create_response TEXT NOT NULL,
-		deleted_at INTEGER
-	)`,
-	`CREATE TABLE IF NOT EXISTS versions (
-		version INTEGER PRIMARY KEY,
-		doc TEXT NOT NULL
-	)`,
-	// consumed: the sum of the quantities of live borrows, kept with every reservation and release.
-	`CREATE TABLE IF NOT EXISTS usage (
-		name TEXT PRIMARY KEY,
-		consumed INTEGER NOT NULL
-	)`,
-	`CREATE TABLE IF NOT EXISTS borrows (
-		token TEXT PRIMARY KEY,
-		account_id TEXT NOT NULL,
-		client_token TEXT NOT NULL,
-		status TEXT NOT NULL,
-		issued_at INTEGER NOT NULL,
-		expires_at INTEGER NOT NULL,
-		returned_at INTEGER,
-		leases TEXT NOT NULL
-	)`,
-	"CREATE INDEX IF NOT EXISTS borrows_live ON borrows (status, expires_at)",
-	// Ended borrows by end time, for the retention purge (SPEC §11) and its alarm.
-	"CREATE INDEX IF NOT EXISTS borrows_ended ON borrows (returned_at) WHERE status <> 'ACTIVE'",
-	// live_borrows: ACTIVE rows of borrows, kept in the transactions that change them,
-	// so the SPEC §11 limit is one primary-key read per checkout, not a count of up to
-	// 100,000 rows. Seeded once from the table (objects from before the counter existed).
-	`CREATE TABLE IF NOT EXISTS counters (
-		name TEXT PRIMARY KEY,
-		value INTEGER NOT NULL
-	)`,
-	`INSERT INTO counters (name, value)
-		SELECT 'live_borrows', (SELECT COUNT(*) FROM borrows WHERE status = 'ACTIVE')
-		WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'live_borrows')`,
-	`CREATE TABLE IF NOT EXISTS client_tokens (
-		account_id TEXT NOT NULL,
-		client_token TEXT NOT NULL,
-		request_hash TEXT NOT NULL,
-		response TEXT NOT NULL,
-		consumption_token TEXT NOT NULL,
-		purge_at INTEGER NOT NULL,
-		PRIMARY KEY (account_id, client_token)
-	)`,
-	"CREATE INDEX IF NOT EXISTS client_tokens_purge ON client_tokens (purge_at)",
-	`CREATE TABLE IF NOT EXISTS outbox (
-		id INTEGER PRIMARY KEY AUTOINCREMENT,
-		record TEXT NOT NULL,
-		attempts INTEGER NOT NULL DEFAULT 0,
-		next_attempt_at INTEGER NOT NULL
-	)`,
-	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at)",
+
+// ---- the schema ----------------------------------------------------------------
+
+/**
+ * The object's tables, as numbered steps. Append only: a step that has shipped is
+ * never edited, since objects that ran it keep what it made; a change is a new step
+ * at the end (an ALTER TABLE, a new index, a backfill), run once per object, in the
+ * same transaction that records its number in `schema_version`.
+ *
+ * Step 1 is the schema as it stood before versions were stored. Objects made then
+ * have its tables and no `schema_version`; step 1 is written to be harmless on
+ * them (IF NOT EXISTS, a seed that runs once), so they simply run it and record 1.
+ */
+export const SCHEMA_STEPS: readonly (readonly string[])[] = [
+	// 1. The license, its versions, usage, borrows, ClientToken records, the outbox.
+	[
+		`CREATE TABLE IF NOT EXISTS license (
+			id INTEGER PRIMARY KEY CHECK (id = 1),
+			arn TEXT NOT NULL,
+			license_id TEXT NOT NULL,
+			issuer_account TEXT NOT NULL,
+			beneficiary_account TEXT,
+			current_version INTEGER NOT NULL,
+			status TEXT NOT NULL,
+			create_request_hash TEXT NOT NULL,
+			create_response TEXT NOT NULL,
+			deleted_at INTEGER
+		)`,
+		`CREATE TABLE IF NOT EXISTS versions (
+			version INTEGER PRIMARY KEY,
+			doc TEXT NOT NULL
+		)`,
+		// consumed: the sum of the quantities of live borrows, kept with every borrow and release.
+		`CREATE TABLE IF NOT EXISTS usage (
+			name TEXT PRIMARY KEY,
+			consumed INTEGER NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS borrows (
+			token TEXT PRIMARY KEY,
+			account_id TEXT NOT NULL,
+			client_token TEXT NOT NULL,
+			status TEXT NOT NULL,
+			issued_at INTEGER NOT NULL,
+			expires_at INTEGER NOT NULL,
+			returned_at INTEGER,
+			leases TEXT NOT NULL
+		)`,
+		"CREATE INDEX IF NOT EXISTS borrows_live ON borrows (status, expires_at)",
+		// Ended borrows by end time, for the retention purge (SPEC §11) and its alarm.
+		"CREATE INDEX IF NOT EXISTS borrows_ended ON borrows (returned_at) WHERE status <> 'ACTIVE'",
+		// live_borrows: ACTIVE rows of borrows, kept in the transactions that change them,
+		// so the SPEC §11 limit is one primary-key read per checkout, not a count of up to
+		// 100,000 rows. Seeded once from the table (objects from before the counter existed).
+		`CREATE TABLE IF NOT EXISTS counters (
+			name TEXT PRIMARY KEY,
+			value INTEGER NOT NULL
+		)`,
+		`INSERT INTO counters (name, value)
+			SELECT 'live_borrows', (SELECT COUNT(*) FROM borrows WHERE status = 'ACTIVE')
+			WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'live_borrows')`,
+		`CREATE TABLE IF NOT EXISTS client_tokens (
+			account_id TEXT NOT NULL,
+			client_token TEXT NOT NULL,
+			request_hash TEXT NOT NULL,
+			response TEXT NOT NULL,
+			consumption_token TEXT NOT NULL,
+			purge_at INTEGER NOT NULL,
+			PRIMARY KEY (account_id, client_token)
+		)`,
+		"CREATE INDEX IF NOT EXISTS client_tokens_purge ON client_tokens (purge_at)",
+		`CREATE TABLE IF NOT EXISTS outbox (
+			id INTEGER PRIMARY KEY AUTOINCREMENT,
+			record TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			next_attempt_at INTEGER NOT NULL
+		)`,
+		"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at)",
+	],
 ];
 
-export interface LicenseHeader {
-	arn: string;
-	licenseId: string;
-	issuerAccount: string;
-	beneficiaryAccount: string | null;
-	currentVersion: number;
-	status: string;
-	createRequestHash: string;
-	createResponse: string;
-	deletedAt: number | null;
+/** The version stored in the object; 0 if none is (a new object, or one made before versions were stored). */
+export function schemaVersion(sql: SqlStorage): number {
+	const table = sql
+		.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+		.toArray();
+	if (table.length === 0) return 0;
+	const row = sql.exec("SELECT version FROM schema_version WHERE id = 1").toArray()[0];
+	return (row?.version as number | undefined) ?? 0;
 }
 
-export type BorrowStatus = "ACTIVE" | "CHECKED_IN" | "EXPIRED";
-
-export interface BorrowRow {
-	token: string;
-	accountId: string;
-	clientToken: string;
-	status: BorrowStatus;
-	issuedAt: number;
-	expiresAt: number;
-	returnedAt: number | null;
-	leases: Lease[];
+/**
+ * Runs the steps after the stored version, each inside `transaction` together with
+ * recording its number, so a step is either applied and recorded or neither.
+ * Returns the version reached. `steps` is a parameter only so that a test can
+ * append a step; the object always passes SCHEMA_STEPS.
+ */
+export function migrate(
+	sql: SqlStorage,
+	transaction: (step: () => void) => void,
+	steps: readonly (readonly string[])[] = SCHEMA_STEPS,
+): number {
+	let version = schemaVersion(sql);
+	for (const step of steps.slice(version)) {
+		const next = version + 1;
+		transaction(() => {
+			for (const statement of step) sql.exec(statement);
+			sql.exec(
+				`CREATE TABLE IF NOT EXISTS schema_version (
+					id INTEGER PRIMARY KEY CHECK (id = 1),
+					version INTEGER NOT NULL
+				)`,
+			);
+			sql.exec(
+				`INSERT INTO schema_version (id, version) VALUES (1, ?1)
+				 ON CONFLICT (id) DO UPDATE SET version = ?1`,
+				next,
+			);
+		});
+		version = next;
+	}
+	return version;
 }
+
+// ---- the queries ----------------------------------------------------------------
 
 export interface StoredClientToken {
 	requestHash: string;
@@ -108,7 +145,7 @@ export interface OutboxRow {
 
 type Row = Record<string, SqlStorageValue>;
 
-function toBorrow(r: Row): BorrowRow {
+function toBorrow(r: Row): Borrow {
 	return {
 		token: r.token as string,
 		accountId: r.account_id as string,
@@ -131,10 +168,6 @@ export class LicenseStore {
 				.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'license'")
 				.toArray().length > 0
 		);
-	}
-
-	createSchema(): void {
-		for (const statement of SCHEMA) this.sql.exec(statement);
 	}
 
 	header(): LicenseHeader | null {
@@ -268,7 +301,7 @@ export class LicenseStore {
 		return (r?.t as number | null) ?? null;
 	}
 
-	insertBorrow(b: BorrowRow): void {
+	insertBorrow(b: Borrow): void {
 		this.sql.exec(
 			`INSERT INTO borrows (token, account_id, client_token, status, issued_at, expires_at, returned_at, leases)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -284,7 +317,7 @@ export class LicenseStore {
 		if (b.status === "ACTIVE") this.addLiveBorrows(1);
 	}
 
-	borrow(token: string): BorrowRow | null {
+	borrow(token: string): Borrow | null {
 		const r = this.sql.exec("SELECT * FROM borrows WHERE token = ?", token).toArray()[0];
 		return r ? toBorrow(r) : null;
 	}
@@ -337,7 +370,7 @@ export class LicenseStore {
 		);
 	}
 
-	dueBorrows(now: number, limit: number): BorrowRow[] {
+	dueBorrows(now: number, limit: number): Borrow[] {
 		return this.sql
 			.exec(
 				"SELECT * FROM borrows WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
@@ -372,15 +405,15 @@ export class LicenseStore {
 	/**
 	 * The oldest rows, in order, up to the first that is still backing off: D1 must
 	 * receive a license's changes in the order they were decided, or an older row
-	 * landing late would overwrite a newer state. `ignoreBackoff`: every row, in order.
+	 * landing late would overwrite a newer state. `dueBy` = Infinity: every row, in order.
 	 */
-	dueOutbox(now: number, limit: number, ignoreBackoff = false): OutboxRow[] {
+	dueOutbox(dueBy: number, limit: number): OutboxRow[] {
 		const rows: OutboxRow[] = [];
 		for (const r of this.sql.exec(
 			"SELECT id, record, attempts, next_attempt_at FROM outbox ORDER BY id LIMIT ?",
 			limit,
 		)) {
-			if (!ignoreBackoff && (r.next_attempt_at as number) > now) break;
+			if ((r.next_attempt_at as number) > dueBy) break;
 			rows.push({
 				id: r.id as number,
 				records: [JSON.parse(r.record as string) as OutboxRecord | OutboxRecord[]].flat(),

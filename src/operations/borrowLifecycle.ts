@@ -1,4 +1,5 @@
-import { licenseIdOfConsumptionToken, licenseStub } from "../license/ids";
+import { licenseStub } from "../license/contract";
+import { licenseIdOfConsumptionToken } from "../licenseIds";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
 import type { Operation } from "./types";

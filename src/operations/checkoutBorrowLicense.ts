@@ -1,6 +1,6 @@
 import { jsonLength, sha256Hex } from "../encoding";
+import type { RequestedEntitlement } from "../license/contract";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
-import type { RequestedEntitlement } from "../license/reservation";
 import { AwsError, unwrap } from "../protocol/errors";
 import { show, Validator } from "../protocol/validation";
 import { readLicenseArn, redirectIfForeign, targetLicense } from "./common";

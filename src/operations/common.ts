@@ -1,14 +1,13 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
+import { type LicenseStub, licenseStub } from "../license/contract";
 import {
 	LICENSE_ARN_PATTERN,
 	LICENSE_ARN_PATTERN_TEXT,
 	type LicenseRef,
-	licenseStub,
 	parseLicenseArn,
 	partitionOf,
-} from "../license/ids";
-import type { LicenseObject } from "../license/object";
+} from "../licenseIds";
 import { AwsError } from "../protocol/errors";
 import type { Validator } from "../protocol/validation";
 
@@ -51,7 +50,7 @@ export function redirectIfForeign(config: Config, arn: string): void {
 
 export interface LicenseTarget {
 	ref: LicenseRef;
-	stub: DurableObjectStub<LicenseObject>;
+	stub: LicenseStub;
 }
 
 /** After validation and the redirect check: the license's object, or ResourceNotFound for ARNs (and placements) never minted. */

@@ -1,9 +1,8 @@
 import { clock, isoSeconds } from "../clock";
 import { sha256Hex } from "../encoding";
-import { licenseArn, licenseStub, mintLicenseId, placementForRegion } from "../license/ids";
-import { documentSizeRefusal } from "../license/limits";
-import type { License } from "../license/model";
-import { beneficiaryAccountOf } from "../license/reservation";
+import { licenseStub } from "../license/contract";
+import { documentSizeRefusal, type License } from "../license/model";
+import { licenseArn, mintLicenseId, placementForRegion } from "../licenseIds";
 import { AwsError, unwrap } from "../protocol/errors";
 import { Validator } from "../protocol/validation";
 import { countLiveIssuedLicenses } from "../records/d1";
@@ -35,7 +34,7 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		);
 	}
 
-	const placement = placementForRegion(body.HomeRegion, env.EU_JURISDICTION === "true");
+	const placement = placementForRegion(body.HomeRegion, config.euJurisdiction);
 	const licenseId = await mintLicenseId(env, caller.accountId, clientToken as string, placement);
 	const arn = licenseArn(config.partition, caller.accountId, licenseId);
 	const license: License = {
@@ -77,7 +76,6 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 		requestHash: await sha256Hex(canonicalJson(request)),
 		license,
 		licenseId,
-		beneficiaryAccount: beneficiaryAccountOf(license.Beneficiary),
 		accountLicenseLimit: live >= licensesPerAccount ? licensesPerAccount : null,
 	});
 	return unwrap(result);

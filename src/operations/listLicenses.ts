@@ -1,5 +1,5 @@
 import { sha256Hex } from "../encoding";
-import { takePage } from "../protocol/listPage";
+import { takePage } from "../listPage";
 import { show, Validator } from "../protocol/validation";
 import { type LicenseQuery, queryIssuedLicenses } from "../records/d1";
 import { decodePageToken, encodePageToken, readMaxResults } from "./paging";

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
-import type { Caller } from "../license/model";
+import type { Caller } from "../license/contract";
 
 export interface OperationContext {
 	env: Env;

@@ -1,18 +1,19 @@
 import { Hono } from "hono";
 import { authenticate } from "../auth/authenticate";
 import { clock } from "../clock";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { operations } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
+import { responseHeaders } from "./responseHeaders";
 import { refuseMalformedStrings } from "./wellFormed";
 
 const MAX_BODY_BYTES = 256 * 1024;
 const TARGET_PREFIX = "AWSLicenseManager.";
 const JSON_11 = "application/x-amz-json-1.1";
 
-type AppEnv = { Bindings: Env; Variables: { requestId: string } };
+type AppEnv = { Bindings: Env; Variables: { requestId: string; config: Config } };
 
 /** Reads at most `limit` bytes; a larger body is refused before any of it is parsed. */
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
@@ -67,37 +68,20 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
 	return parsed as Record<string, unknown>;
 }
 
-// The Date header changes once a second: format it once a second.
-let dateSecond = -1;
-let dateText = "";
-function httpDate(): string {
-	const second = Math.floor(clock.now() / 1000);
-	if (second !== dateSecond) {
-		dateSecond = second;
-		dateText = new Date(second * 1000).toUTCString();
-	}
-	return dateText;
-}
-
-function successHeaders(requestId: string): Record<string, string> {
-	return { "Content-Type": JSON_11, "x-amzn-RequestId": requestId, Date: httpDate() };
-}
-
 export function buildApp(): Hono<AppEnv> {
 	const app = new Hono<AppEnv>();
 
-	// Every response, the key routes included, names its request and the service's time.
+	// First, so it stamps every response (./responseHeaders.ts).
+	app.use(responseHeaders());
+
+	// The deployment's vars, parsed once per isolate (src/config.ts) and handed to every route.
 	app.use(async (c, next) => {
-		const requestId = crypto.randomUUID();
-		c.set("requestId", requestId);
+		c.set("config", loadConfig(c.env));
 		await next();
-		if (!c.res.headers.has("x-amzn-RequestId")) c.res.headers.set("x-amzn-RequestId", requestId);
-		if (!c.res.headers.has("Date")) c.res.headers.set("Date", httpDate());
 	});
 
 	app.get("/.well-known/jwks.json", (c) => {
-		const config = loadConfig(c.env);
-		return c.json(jwksAt(c.env, config.maxTtlMinutes * 60_000), 200, {
+		return c.json(jwksAt(c.env, c.var.config.maxTtlMinutes * 60_000), 200, {
 			"Cache-Control": "public, max-age=300",
 		});
 	});
@@ -105,7 +89,7 @@ export function buildApp(): Hono<AppEnv> {
 	app.get("/keys/:file", async (c) => {
 		const file = c.req.param("file");
 		const kid = file.endsWith(".pem") ? file.slice(0, -4) : null;
-		const maxTtlMs = loadConfig(c.env).maxTtlMinutes * 60_000;
+		const maxTtlMs = c.var.config.maxTtlMinutes * 60_000;
 		const key = publishedKeysAt(scheduledKeys(c.env), clock.now(), maxTtlMs).find(
 			(k) => k.kid === kid,
 		);
@@ -133,12 +117,12 @@ export function buildApp(): Hono<AppEnv> {
 		const input = parseJsonObject(body);
 		const result = await operation({
 			env: c.env,
-			config: loadConfig(c.env),
+			config: c.var.config,
 			caller: { accountId: principal.accountId, accessKeyId: principal.accessKeyId, requestId },
 			input,
 		});
 		const text = typeof result === "string" ? result : JSON.stringify(result);
-		return new Response(text, { status: 200, headers: successHeaders(requestId) });
+		return new Response(text, { status: 200, headers: { "Content-Type": JSON_11 } });
 	});
 
 	app.notFound((c) => {

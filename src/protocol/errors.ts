@@ -1,62 +1,13 @@
-import { clock } from "../clock";
+import type { ErrorType, Result, WireError } from "../result";
 
 /**
- * Every error the service can put on the wire, and the one function that renders
- * them. The seed fixes the status: 400 for everything except
- * ServerInternalException (500) — including the auth and throttling errors, so no
- * SDK follows a redirect or retries a throttle by itself.
+ * Errors on the wire: the one place a failure becomes a response. The seed fixes
+ * the status — 400 for everything but ServerInternalException (500), the auth and
+ * throttling errors included, so no SDK follows a redirect or retries a throttle
+ * by itself.
  */
-export const ERROR_TYPES = [
-	"AccessDeniedException",
-	"AuthorizationException",
-	"ConflictException",
-	"EntitlementNotAllowedException",
-	"IncompleteSignatureException",
-	"InvalidSignatureException",
-	"MissingAuthenticationTokenException",
-	"NoEntitlementsAllowedException",
-	"RateLimitExceededException",
-	"RedirectException",
-	"ResourceLimitExceededException",
-	"ResourceNotFoundException",
-	"SerializationException",
-	"ServerInternalException",
-	"UnknownOperationException",
-	"UnrecognizedClientException",
-	"UnsupportedDigitalSignatureMethodException",
-	"ValidationException",
-] as const;
-
-export type ErrorType = (typeof ERROR_TYPES)[number];
-
-const KNOWN = new Set<string>(ERROR_TYPES);
-
-export function isErrorType(value: string): value is ErrorType {
-	return KNOWN.has(value);
-}
-
-export function statusOf(type: ErrorType): 400 | 500 {
+function statusOf(type: ErrorType): 400 | 500 {
 	return type === "ServerInternalException" ? 500 : 400;
-}
-
-/** The tagged form errors take across the Durable Object RPC boundary. */
-export interface WireError {
-	type: ErrorType;
-	message: string;
-	/** RedirectException only. */
-	location?: string;
-	/** RateLimitExceededException only: seconds. */
-	retryAfter?: number;
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError };
-
-export function fail(
-	type: ErrorType,
-	message: string,
-	extra?: Partial<WireError>,
-): { ok: false; error: WireError } {
-	return { ok: false, error: { type, message, ...extra } };
 }
 
 /** Thrown inside the Worker; rendered once, by `renderError`. */
@@ -87,7 +38,8 @@ const INTERNAL_MESSAGE = "The server experienced an internal error. Try again.";
 /**
  * The only place an error becomes a response. Anything that is not an AwsError is
  * a bug or an outage: it is logged with the request id and answered with a
- * generic ServerInternalException, never with its message or stack.
+ * generic ServerInternalException, never with its message or stack. Its
+ * x-amzn-RequestId and Date are stamped by ./responseHeaders.ts, as on every response.
  */
 export function renderError(err: unknown, requestId: string): Response {
 	let error: AwsError;
@@ -108,8 +60,6 @@ export function renderError(err: unknown, requestId: string): Response {
 	const headers = new Headers({
 		"Content-Type": "application/x-amz-json-1.1",
 		"x-amzn-ErrorType": error.type,
-		"x-amzn-RequestId": requestId,
-		Date: new Date(clock.now()).toUTCString(),
 	});
 	if (error.type === "RedirectException" && error.location) {
 		body.Location = error.location;

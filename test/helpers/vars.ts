@@ -2,6 +2,7 @@ import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
+import { LicenseObject } from "../../src/license/object";
 import type { Reply } from "./assertions";
 import { signedRequest } from "./client";
 import { stubOf } from "./d1";
@@ -41,11 +42,12 @@ export async function callWithVars(
 }
 
 /**
- * Gives a license's running object `vars`: what the object decides itself (versions,
- * live borrows, retention) reads its config from its env at each decision.
+ * Gives a license's running object `vars`, as a deploy would: what the object decides
+ * itself (versions, live borrows, retention, its rate limit) follows its config,
+ * loaded once per object (`LicenseObject.redeployForTests`).
  */
 export async function setObjectVars(arn: string, vars: Vars): Promise<void> {
-	await runInDurableObject(stubOf(arn), (instance) => {
-		(instance as unknown as { env: Env }).env = envWith(vars);
-	});
+	await runInDurableObject(stubOf(arn), (instance) =>
+		LicenseObject.redeployForTests(instance, envWith(vars)),
+	);
 }

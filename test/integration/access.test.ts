@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseLicenseArn } from "../../src/license/ids";
+import { parseLicenseArn } from "../../src/licenseIds";
 import {
 	checkoutBody,
 	createLicense,

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { licenseIdKey, pageTokenKey, SecretConfigError } from "../../src/derivedKeys";
 import { base64url, sha256Hex } from "../../src/encoding";
-import { mintLicenseId, placementForRegion, placementOf } from "../../src/license/ids";
+import { mintLicenseId, placementForRegion, placementOf } from "../../src/licenseIds";
 import { call } from "../helpers/client";
 import { licenseInput, uniqueToken } from "../helpers/licenses";
 import { ACCOUNT, expectError, newLicense, versionInput } from "./lifecycle.helpers";

@@ -359,8 +359,10 @@ describe("live borrows per license", () => {
 		expectOk(await call("CheckInLicense", { LicenseConsumptionToken: tokens[0] }));
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 2 }]);
 
-		// Storage as an older version left it: no counters row. A restart seeds it.
+		// Storage as an older version left it: no counters row, and (older than the
+		// versioned schema too) no stored schema version. A restart seeds it.
 		await objectRows(arn, "DELETE FROM counters");
+		await objectRows(arn, "DROP TABLE schema_version");
 		await evictDurableObject(stubOf(arn));
 		expect(await consumed(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 2 }]);

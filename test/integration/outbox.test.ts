@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { advanceClockForTests, clock, setClockOffsetForTests } from "../../src/clock";
-import { licenseArn, mintLicenseId, placementForRegion } from "../../src/license/ids";
+import { licenseArn, mintLicenseId, placementForRegion } from "../../src/licenseIds";
 import { statementsFor } from "../../src/records/d1";
 import type { OutboxRecord } from "../../src/records/outbox";
 import { call } from "../helpers/client";

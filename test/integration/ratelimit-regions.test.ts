@@ -3,8 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { advanceClockForTests } from "../../src/clock";
 import { loadConfig } from "../../src/config";
-import { mintLicenseId, placementForRegion } from "../../src/license/ids";
+import { LicenseObject } from "../../src/license/object";
 import { FixedWindowLimiter } from "../../src/license/rateLimit";
+import { mintLicenseId, placementForRegion } from "../../src/licenseIds";
 import { redirectIfForeign } from "../../src/operations/common";
 import { createLicense as createLicenseOp } from "../../src/operations/createLicense";
 import type { OperationContext } from "../../src/operations/types";
@@ -71,10 +72,7 @@ describe("per-license limit", () => {
 		// A long window, so a slow machine cannot open the next one by itself.
 		const windowMs = 60_000;
 		await runInDurableObject(stub, (instance) => {
-			(instance as unknown as { limiter: FixedWindowLimiter }).limiter = new FixedWindowLimiter(
-				3,
-				windowMs,
-			);
+			LicenseObject.useLimiterForTests(instance, new FixedWindowLimiter(3, windowMs));
 		});
 		const granted: { body: Record<string, unknown>; text: string }[] = [];
 		for (let i = 0; i < 3; i++) {
@@ -107,10 +105,7 @@ describe("per-license limit", () => {
 	it("is per license: another license is not limited", async () => {
 		const arn = await createLicense();
 		await runInDurableObject(stubOf(arn), (instance) => {
-			(instance as unknown as { limiter: FixedWindowLimiter }).limiter = new FixedWindowLimiter(
-				1,
-				60_000,
-			);
+			LicenseObject.useLimiterForTests(instance, new FixedWindowLimiter(1, 60_000));
 		});
 		expectOk(await call("CheckoutBorrowLicense", checkoutBody(arn)));
 		expectAwsError(

@@ -15,6 +15,7 @@ import { clearPrincipalCacheForTests } from "../../src/auth/principals";
 import { importBoxKey, SecretKeyConfigError } from "../../src/auth/secretBox";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
+import { LicenseObject } from "../../src/license/object";
 import { SigningConfigError, scheduledKeys } from "../../src/signing/keys";
 import { checkoutBody, expectAwsError, type Reply, usageText } from "../helpers/assertions";
 import { call, signedRequest } from "../helpers/client";
@@ -178,10 +179,9 @@ describe("a broken signing secret in a running deployment", () => {
 
 	/** Gives the license's object an env with these signing settings, as a deploy would. */
 	async function deployToObject(arn: string, settings: Partial<Env>): Promise<void> {
-		await runInDurableObject(stubOf(arn), (instance) => {
-			const holder = instance as unknown as { env: Env };
-			holder.env = { ...holder.env, ...settings };
-		});
+		await runInDurableObject(stubOf(arn), (instance) =>
+			LicenseObject.redeployForTests(instance, { ...env, ...settings }),
+		);
 	}
 
 	it("malformed SIGNING_PRIVATE_KEYS: checkout answers the generic ServerInternalException, logs the name only", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { jsonLength, utf8Length } from "../../src/encoding";
-import { LIST_ENVELOPE_BYTES, takePage } from "../../src/protocol/listPage";
+import { LIST_ENVELOPE_BYTES, takePage } from "../../src/listPage";
 
 /** SPEC §11 list budget: the one helper every List* operation pages through. */
 

@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
+import { licenseStub } from "../../src/license/contract";
 import {
 	isLicenseId,
-	licenseStub,
 	mintLicenseId,
 	type Placement,
 	placementForRegion,
 	placementOf,
-} from "../../src/license/ids";
+} from "../../src/licenseIds";
 
 /** SPEC §6: placement from the home region, fixed at creation, derivable from the id alone. */
 

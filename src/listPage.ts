@@ -1,4 +1,4 @@
-import { jsonLength } from "../encoding";
+import { jsonLength } from "./encoding";
 
 /**
  * SPEC §11: a list response is at most a configured number of bytes; a page ends

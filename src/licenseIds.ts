@@ -1,7 +1,13 @@
-import { licenseIdKey } from "../derivedKeys";
-import { hex } from "../encoding";
-import type { Env } from "../env";
-import type { LicenseObject } from "./object";
+import { licenseIdKey } from "./derivedKeys";
+import { hex } from "./encoding";
+import type { Env } from "./env";
+
+/**
+ * What names a license and leads to its object, used by the Worker and the object
+ * alike: ARNs, license ids (which carry the object's placement) and consumption
+ * tokens (which carry the license id). The stub lookup itself is part of the
+ * object's contract (src/license/contract.ts).
+ */
 
 /** The seed's LicenseArn pattern, verbatim. */
 export const LICENSE_ARN_PATTERN =
@@ -141,23 +147,4 @@ export function licenseIdOfConsumptionToken(token: string): string | null {
 
 export function isLicenseId(id: string): boolean {
 	return LICENSE_ID.test(id);
-}
-
-/**
- * The object of a license id the service could have minted, or null — for an id
- * whose placement it never mints (no stub is made at all), and for a placement
- * this runtime cannot give (the local runtime has no jurisdictions). Either way no
- * license lives there, and callers answer as for any license that does not exist.
- */
-export function licenseStub(env: Env, licenseId: string): DurableObjectStub<LicenseObject> | null {
-	const placement = placementOf(licenseId);
-	if (!placement) return null;
-	const { jurisdiction, locationHint } = placement;
-	try {
-		const namespace = jurisdiction ? env.LICENSES.jurisdiction(jurisdiction) : env.LICENSES;
-		const id = namespace.idFromName(licenseId);
-		return locationHint ? namespace.get(id, { locationHint }) : namespace.get(id);
-	} catch {
-		return null;
-	}
 }
