@@ -46,8 +46,8 @@ export const listAuditEvents: Operation = async ({ env, config, caller, input })
 	};
 	if (licenseArn !== undefined) query.licenseArn = licenseArn;
 	if (operation !== undefined) query.operation = operation;
-	if (start !== undefined) query.from = new Date(start).toISOString();
-	if (end !== undefined) query.to = new Date(end).toISOString();
+	if (start !== undefined) query.from = start;
+	if (end !== undefined) query.to = end;
 
 	const rows = await queryAuditEvents(env.DB, query);
 	const page = takePage(

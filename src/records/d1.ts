@@ -299,12 +299,12 @@ WITH RECURSIVE
 		SELECT first FROM p
 		UNION ALL SELECT b + size FROM buckets, p WHERE b + size < stop
 	),
-	ents AS (
+	ents AS MATERIALIZED (
 		SELECT CAST(j.key AS INTEGER) AS pos, j.value ->> '$.Name' AS name, j.value ->> '$.Unit' AS unit
 		FROM licenses l, json_each(l.doc, '$.Entitlements') j
 		WHERE l.license_arn = ?1 AND j.value ->> '$.Unit' <> 'None'
 	),
-	leases AS (
+	leases AS MATERIALIZED (
 		SELECT e.name, CAST(x.value ->> '$.Value' AS INTEGER) AS qty,
 			unixepoch(c.issued_at) AS t0, unixepoch(COALESCE(c.returned_at, c.expires_at)) AS t1
 		FROM checkouts c, json_each(c.entitlements) x
@@ -327,12 +327,24 @@ WHERE l.t >= p.first AND l.t < p.stop
 GROUP BY e.pos, bucket
 ORDER BY e.pos, bucket`;
 
+/**
+ * An instant as the ISO-8601 text D1's times are compared as. Text compares in time
+ * order only between four-digit years, and callers may ask about any instant a date
+ * string can name: outside years 0000–9999 the nearest representable instant is used
+ * (no stored time lies beyond it).
+ */
+const MIN_TEXT_MS = Date.parse("0000-01-01T00:00:00.000Z");
+const MAX_TEXT_MS = Date.parse("9999-12-31T23:59:59.999Z");
+function storedTime(ms: number): string {
+	return new Date(Math.min(Math.max(ms, MIN_TEXT_MS), MAX_TEXT_MS)).toISOString();
+}
+
 /** The license's parties and its usage history, in one round trip. */
 export async function queryUsageHistory(
 	db: D1Database,
 	q: UsageHistoryQuery,
 ): Promise<{ parties: LicenseParties | null; rows: UsageHistoryRow[] }> {
-	const iso = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
+	const iso = (s: number) => storedTime(s * 1000).replace(".000Z", "Z");
 	const [parties, history] = await db.batch([
 		db
 			.prepare(
@@ -355,9 +367,9 @@ export interface AuditQuery {
 	account: string;
 	licenseArn?: string;
 	operation?: string;
-	/** ISO-8601 with milliseconds, as `at` is stored: from (inclusive), to (exclusive). */
-	from?: string;
-	to?: string;
+	/** Epoch ms: from (inclusive), to (exclusive). */
+	from?: number;
+	to?: number;
 	/** Resume strictly after this event in the page order (newest first). */
 	before: { at: string; eventId: string } | null;
 	limit: number;
@@ -389,8 +401,8 @@ export async function queryAuditEvents(db: D1Database, q: AuditQuery): Promise<A
 	};
 	if (q.licenseArn !== undefined) where.push(`resource_arn = ${bind(q.licenseArn)}`);
 	if (q.operation !== undefined) where.push(`operation = ${bind(q.operation)}`);
-	if (q.from !== undefined) where.push(`at >= ${bind(q.from)}`);
-	if (q.to !== undefined) where.push(`at < ${bind(q.to)}`);
+	if (q.from !== undefined) where.push(`at >= ${bind(storedTime(q.from))}`);
+	if (q.to !== undefined) where.push(`at < ${bind(storedTime(q.to))}`);
 	if (q.before !== null) {
 		where.push(`(at, event_id) < (${bind(q.before.at)}, ${bind(q.before.eventId)})`);
 	}

@@ -78,7 +78,7 @@ describe("D1 outage after the object committed", () => {
 			expect(
 				await d1Count(
 					"SELECT COUNT(*) AS n FROM audit_events WHERE borrow_id = ?",
-					borrowIdOf(token),
+					borrowIdOf(String(token)),
 				),
 			).toBe(0);
 
@@ -99,7 +99,7 @@ describe("D1 outage after the object committed", () => {
 		expect(
 			await d1Count(
 				"SELECT COUNT(*) AS n FROM audit_events WHERE borrow_id = ? AND operation = 'CheckoutBorrowLicense'",
-				borrowIdOf(token),
+				borrowIdOf(String(token)),
 			),
 		).toBe(1);
 		expect(await outbox(arn)).toEqual([]);
@@ -326,7 +326,7 @@ describe("idempotent D1 writes", () => {
 		expect(
 			await d1Count(
 				"SELECT COUNT(*) AS n FROM audit_events WHERE borrow_id = ?",
-				borrowIdOf(token),
+				borrowIdOf(String(token)),
 			),
 		).toBe(1);
 	});

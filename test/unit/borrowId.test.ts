@@ -10,10 +10,9 @@ describe("borrowIdOf", () => {
 		const expected = `b-${(await sha256Hex(`${BORROW_ID_LABEL}\0${TOKEN}`)).slice(0, 32)}`;
 		expect(borrowIdOf(TOKEN)).toBe(expected);
 		expect(BORROW_ID_LABEL).toBe("edge-license-manager/borrow-id/v1");
-		// A fixed vector, so a change to the derivation cannot pass unnoticed.
-		expect(borrowIdOf("token")).toBe(
-			`b-${(await sha256Hex("edge-license-manager/borrow-id/v1\u0000token")).slice(0, 32)}`,
-		);
+		// A fixed vector (computed independently with Node's crypto), so a change to the
+		// derivation cannot pass unnoticed: ids already published would stop matching.
+		expect(borrowIdOf("token")).toBe("b-99e2369824fb798fc9463137d3c27105");
 	});
 
 	it("is deterministic, has the documented format, and neither equals nor contains the token", () => {
