@@ -344,6 +344,25 @@ describe("ListAuditEvents", () => {
 		}
 	});
 
+	it("keeps events before an End past year 9999 (times compare as four-digit-year text)", async () => {
+		const { seller } = await parties();
+		setNow(T);
+		const arn = expectOk(await call("CreateLicense", licenseInput(), {}, seller))
+			.LicenseArn as string;
+		await env.DB.prepare(
+			`INSERT INTO audit_events (event_id, at, account_id, access_key_id, operation, resource_arn, request_id)
+			 VALUES ('late', '9999-12-31T12:00:00.000Z', ?1, ?2, 'CheckInLicense', ?3, 'r-late')`,
+		)
+			.bind(seller.accountId, seller.accessKeyId, arn)
+			.run();
+		const res = await extensionCall(
+			"ListAuditEvents",
+			{ LicenseArn: arn, Start: "9999-12-31T00:00:00Z", End: "9999-12-31T23:59:59.999-01:00" },
+			seller,
+		);
+		expect(events(res).map((e) => e.RequestId)).toEqual(["r-late"]);
+	});
+
 	it("shows an event recorded before migration 0004 without its token: re-keyed, no BorrowId", async () => {
 		const { seller } = await parties();
 		setNow(T - 100 * HOUR);

@@ -258,6 +258,33 @@ describe("GetUsageHistory over real checkouts, check-ins, expiries and an extend
 	});
 });
 
+describe("GetUsageHistory at the edge of the calendar", () => {
+	it("keeps borrows in a window whose last bucket ends in year 10000", async () => {
+		setNow(H0);
+		const arn = await license();
+		await env.DB.prepare(
+			`INSERT INTO checkouts (consumption_token, license_arn, account_id, access_key_id, client_token,
+				node_id, entitlements, status, issued_at, expires_at, returned_at, request_id)
+			 VALUES ('t-year-9999', ?1, '111122223333', 'AKIDLOCALDEV0000001', 'c', NULL, ?2, 'ACTIVE',
+				'9999-12-31T10:00:00Z', '9999-12-31T23:59:59Z', NULL, 'r')`,
+		)
+			.bind(arn, JSON.stringify([{ Name: "Seats", Unit: "Count", Value: "3" }]))
+			.run();
+		const out = expectOk(
+			await extensionCall("GetUsageHistory", {
+				LicenseArn: arn,
+				Start: "9999-12-30T00:00:00Z",
+				End: "9999-12-31T23:30:00Z",
+				Granularity: "DAY",
+			}),
+		);
+		expect(points(out)["Seats/Count"]).toEqual([
+			["9999-12-30T00:00:00Z", 0, 0],
+			["9999-12-31T00:00:00Z", 3, 1],
+		]);
+	});
+});
+
 describe("GetUsageHistory bounds and access", () => {
 	it("allows at most 1,000 points, by hour and by day", async () => {
 		setNow(H0);
