@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run principal -- create --account 123456789012 [--ops CheckoutBorrowLicense,CheckInLicense | --ops '*'] [--bulk] [--remote]
+// npm run principal -- create --account 123456789012 [--ops CheckoutBorrowLicense,CheckInLicense,GetUsageHistory | --ops '*'] [--bulk] [--remote]
 // npm run principal -- list [--remote]
 // npm run principal -- revoke --access-key AKIA... [--remote]
 //
@@ -7,21 +7,13 @@
 // the PRINCIPAL_SECRET_KEY environment variable (the same value as the Worker secret)
 // and the deployed D1. A new secret is printed once and stored only sealed.
 import { parseArgs } from "node:util";
+import { PRINCIPAL_OPERATIONS } from "../src/operations/names.ts";
 import { readDevVars } from "./lib/devVars.mjs";
 import { CliError, d1, newAccessKeyId, newSecret, principalInsertSql } from "./lib/principals.mjs";
 
-const OPERATIONS = [
-	"CheckoutBorrowLicense",
-	"CheckInLicense",
-	"ExtendLicenseConsumption",
-	"CreateLicense",
-	"GetLicense",
-	"ListLicenses",
-	"CreateLicenseVersion",
-	"ListLicenseVersions",
-	"DeleteLicense",
-	"GetLicenseUsage",
-];
+// The Worker's own lists (src/operations/names.ts): AWS operations and the
+// extension operations (SPEC §8) share one namespace of names.
+const OPERATIONS = PRINCIPAL_OPERATIONS;
 
 function usage(message) {
 	if (message) console.error(message);

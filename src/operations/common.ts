@@ -15,9 +15,10 @@ export function readLicenseArn(
 	v: Validator,
 	value: unknown,
 	path = "licenseArn",
+	required = true,
 ): string | undefined {
 	return v.string(value, path, {
-		required: true,
+		required,
 		min: 1,
 		max: 2048,
 		pattern: LICENSE_ARN_PATTERN,

@@ -38,12 +38,13 @@ function sameCalendarDate(m: RegExpExecArray): boolean {
 	);
 }
 
-function readDate(
+/** An ISO-8601 date-time with a zone and a real calendar date, as epoch ms. */
+export function readInstant(
 	v: Validator,
 	value: unknown,
 	path: string,
 	required: boolean,
-): string | undefined {
+): number | undefined {
 	const s = v.string(value, path, { required, min: 1, max: 50 });
 	if (s === undefined) return undefined;
 	const m = ISO_DATE_TIME.exec(s);
@@ -52,8 +53,18 @@ function readDate(
 	if (!m || Number.isNaN(ms) || !sameCalendarDate(m)) {
 		return v.fail(path, s, "be an ISO-8601 date-time");
 	}
+	return ms;
+}
+
+function readDate(
+	v: Validator,
+	value: unknown,
+	path: string,
+	required: boolean,
+): string | undefined {
+	const ms = readInstant(v, value, path, required);
 	// Stored and returned as UTC with Z.
-	return isoSeconds(ms);
+	return ms === undefined ? undefined : isoSeconds(ms);
 }
 
 function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefined {

@@ -3,12 +3,20 @@ import { checkoutBorrowLicense } from "./checkoutBorrowLicense";
 import { createLicense } from "./createLicense";
 import { getLicense } from "./getLicense";
 import { getLicenseUsage } from "./getLicenseUsage";
+import { getUsageHistory } from "./getUsageHistory";
+import { listAuditEvents } from "./listAuditEvents";
 import { listLicenses } from "./listLicenses";
+import {
+	AWS_TARGET_PREFIX,
+	type AwsOperationName,
+	EXTENSION_TARGET_PREFIX,
+	type ExtensionOperationName,
+} from "./names";
 import { createLicenseVersion, deleteLicense, listLicenseVersions } from "./sellerVersions";
 import type { Operation } from "./types";
 
-/** X-Amz-Target operation name → handler. */
-export const operations: Record<string, Operation> = {
+/** `AWSLicenseManager.<name>` → handler (SPEC §3): every name in AWS_OPERATIONS, no other. */
+export const operations: Readonly<Record<string, Operation>> = {
 	CheckInLicense: checkInLicense,
 	CheckoutBorrowLicense: checkoutBorrowLicense,
 	CreateLicense: createLicense,
@@ -19,4 +27,31 @@ export const operations: Record<string, Operation> = {
 	GetLicenseUsage: getLicenseUsage,
 	ListLicenses: listLicenses,
 	ListLicenseVersions: listLicenseVersions,
-};
+} satisfies Record<AwsOperationName, Operation>;
+
+/**
+ * `EdgeLicenseManager.<name>` → handler (SPEC §8). ListBorrows and RevokeBorrow are
+ * named (principals may be allowed them) but are served by the license object once
+ * it keeps borrow ids; until then their targets are unknown operations.
+ */
+export const extensionOperations: Readonly<Record<string, Operation>> = {
+	GetUsageHistory: getUsageHistory,
+	ListAuditEvents: listAuditEvents,
+} satisfies Partial<Record<ExtensionOperationName, Operation>>;
+
+/**
+ * The handler of an `X-Amz-Target` and the name a principal's operation list must
+ * allow, or undefined. Each prefix has its own table, so an AWS name under the
+ * extension prefix (or the reverse) is unknown rather than served.
+ */
+export function resolveTarget(target: string): { name: string; handler: Operation } | undefined {
+	const lookup = (table: Readonly<Record<string, Operation>>, prefix: string) => {
+		if (!target.startsWith(prefix)) return undefined;
+		const name = target.slice(prefix.length);
+		const handler = Object.hasOwn(table, name) ? table[name] : undefined;
+		return handler ? { name, handler } : undefined;
+	};
+	return (
+		lookup(operations, AWS_TARGET_PREFIX) ?? lookup(extensionOperations, EXTENSION_TARGET_PREFIX)
+	);
+}

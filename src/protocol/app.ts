@@ -3,14 +3,13 @@ import { authenticate } from "../auth/authenticate";
 import { clock } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
-import { operations } from "../operations/registry";
+import { resolveTarget } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
 import { responseHeaders } from "./responseHeaders";
 import { refuseMalformedStrings } from "./wellFormed";
 
 const MAX_BODY_BYTES = 256 * 1024;
-const TARGET_PREFIX = "AWSLicenseManager.";
 const JSON_11 = "application/x-amz-json-1.1";
 
 type AppEnv = { Bindings: Env; Variables: { requestId: string; config: Config } };
@@ -100,22 +99,22 @@ export function buildApp(): Hono<AppEnv> {
 		});
 	});
 
-	// AWS JSON 1.1: every operation is POST / with X-Amz-Target.
+	// AWS JSON 1.1: every operation is POST / with X-Amz-Target, the AWS ones and the
+	// extension ones (SPEC §8) alike: same signature, principal check and error shapes.
 	app.post("/", async (c) => {
 		const requestId = c.get("requestId");
 		const body = await readBody(c.req.raw, MAX_BODY_BYTES);
 		const target = c.req.header("x-amz-target") ?? "";
-		const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
-		const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+		const operation = resolveTarget(target);
 		if (!operation) {
 			throw new AwsError(
 				"UnknownOperationException",
 				`Unknown operation ${JSON.stringify(target.slice(0, 128))}.`,
 			);
 		}
-		const principal = await authenticate(c.env, c.req.raw, body, name);
+		const principal = await authenticate(c.env, c.req.raw, body, operation.name);
 		const input = parseJsonObject(body);
-		const result = await operation({
+		const result = await operation.handler({
 			env: c.env,
 			config: c.var.config,
 			caller: { accountId: principal.accountId, accessKeyId: principal.accessKeyId, requestId },

@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import { borrowIdOf } from "../../src/borrowId";
 import { advanceClockForTests, clock, isoSeconds, setClockOffsetForTests } from "../../src/clock";
 import {
 	borrow,
@@ -92,9 +93,9 @@ describe("borrow expiry", () => {
 		]);
 		expect(Date.parse(rows[0]?.returned_at as string)).toBe(Date.parse(expiration));
 		const audit = await d1Rows(
-			"SELECT operation, account_id FROM audit_events WHERE resource_arn = ? AND detail = ? ORDER BY at",
+			"SELECT operation, account_id FROM audit_events WHERE resource_arn = ? AND borrow_id = ? ORDER BY at",
 			arn,
-			token,
+			borrowIdOf(token),
 		);
 		expect(audit).toEqual([
 			{ operation: "CheckoutBorrowLicense", account_id: "111122223333" },

@@ -4,6 +4,7 @@ import {
 	ExtendLicenseConsumptionCommand,
 } from "@aws-sdk/client-license-manager";
 import { describe, expect, it } from "vitest";
+import { borrowIdOf } from "../../src/borrowId";
 import { advanceClockForTests } from "../../src/clock";
 import { call } from "../helpers/client";
 import {
@@ -113,8 +114,8 @@ describe("ExtendLicenseConsumption", () => {
 		).toEqual(rowBefore);
 		expect(
 			await d1(
-				"SELECT COUNT(*) AS n FROM audit_events WHERE operation = 'ExtendLicenseConsumption' AND detail = ?",
-				token,
+				"SELECT COUNT(*) AS n FROM audit_events WHERE operation = 'ExtendLicenseConsumption' AND borrow_id = ?",
+				borrowIdOf(token),
 			),
 		).toEqual([{ n: 0 }]);
 

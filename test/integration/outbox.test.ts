@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { borrowIdOf } from "../../src/borrowId";
 import { advanceClockForTests, clock, setClockOffsetForTests } from "../../src/clock";
 import { licenseArn, mintLicenseId, placementForRegion } from "../../src/licenseIds";
 import { statementsFor } from "../../src/records/d1";
@@ -74,9 +75,12 @@ describe("D1 outage after the object committed", () => {
 				expect(alarm).toBe(rows[0]?.next);
 			}
 			expect(await d1Count("SELECT COUNT(*) AS n FROM checkouts_parked")).toBe(0);
-			expect(await d1Count("SELECT COUNT(*) AS n FROM audit_events WHERE detail = ?", token)).toBe(
-				0,
-			);
+			expect(
+				await d1Count(
+					"SELECT COUNT(*) AS n FROM audit_events WHERE borrow_id = ?",
+					borrowIdOf(String(token)),
+				),
+			).toBe(0);
 
 			// Checkouts keep working while D1 is down.
 			expect((await borrow(borrowBody(arn))).status).toBe(200);
@@ -94,8 +98,8 @@ describe("D1 outage after the object committed", () => {
 		expect(await d1Count("SELECT COUNT(*) AS n FROM checkouts WHERE license_arn = ?", arn)).toBe(2);
 		expect(
 			await d1Count(
-				"SELECT COUNT(*) AS n FROM audit_events WHERE detail = ? AND operation = 'CheckoutBorrowLicense'",
-				token,
+				"SELECT COUNT(*) AS n FROM audit_events WHERE borrow_id = ? AND operation = 'CheckoutBorrowLicense'",
+				borrowIdOf(String(token)),
 			),
 		).toBe(1);
 		expect(await outbox(arn)).toEqual([]);
@@ -319,7 +323,12 @@ describe("idempotent D1 writes", () => {
 		await runAlarm(arn);
 		expect(await outbox(arn)).toEqual([]);
 		expect(await checkoutCount(token)).toBe(1);
-		expect(await d1Count("SELECT COUNT(*) AS n FROM audit_events WHERE detail = ?", token)).toBe(1);
+		expect(
+			await d1Count(
+				"SELECT COUNT(*) AS n FROM audit_events WHERE borrow_id = ?",
+				borrowIdOf(String(token)),
+			),
+		).toBe(1);
 	});
 
 	it("applies every record kind twice with one resulting row", async () => {

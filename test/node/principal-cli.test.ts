@@ -117,6 +117,21 @@ describe("npm run principal", () => {
 		]);
 	}, 120_000);
 
+	it("accepts the extension operations (SPEC §8) by name, and not their AWS-prefixed or misspelt forms", () => {
+		const ops = "ListBorrows,RevokeBorrow,GetUsageHistory,ListAuditEvents,GetLicense";
+		const out = run("create", "--account", "123456789012", "--ops", ops);
+		const accessKeyId = /Access key id:\s+(\S+)/.exec(out)?.[1] ?? "";
+		expect(out).toContain(`Operations:        ${ops.split(",").join(", ")}`);
+		expect(
+			query(`SELECT allowed_operations FROM principals WHERE access_key_id = '${accessKeyId}'`),
+		).toEqual([{ allowed_operations: JSON.stringify(ops.split(",")) }]);
+		for (const bad of ["EdgeLicenseManager.ListBorrows", "GetUsagehistory"]) {
+			expect(() => run("create", "--account", "123456789012", "--ops", bad)).toThrow(
+				new RegExp(`unknown operation\\(s\\): ${bad.replace(".", "\\.")}`),
+			);
+		}
+	}, 120_000);
+
 	it("refuses an account id that is not 12 digits and an unknown operation, writing nothing", () => {
 		expect(() => run("create", "--account", "1234")).toThrow(/12-digit/);
 		expect(() => run("create", "--account", "123456789012", "--ops", "DeleteEverything")).toThrow(
