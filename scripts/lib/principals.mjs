@@ -31,7 +31,7 @@ export class CliError extends Error {
 	name = "CliError";
 }
 
-const WRANGLER = join(
+export const WRANGLER = join(
 	dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
 	"bin",
 	"wrangler.js",
@@ -118,7 +118,7 @@ function wranglerFailure(error, sql, remote) {
 }
 
 /** Wrangler's own error text: the `--json` error object on stdout, else the first [ERROR] line. */
-function wranglerReason(stdout, stderr) {
+export function wranglerReason(stdout, stderr) {
 	try {
 		const text = JSON.parse(String(stdout ?? "")).error?.text;
 		if (typeof text === "string" && text) return text;
