@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// npm run principal -- create --account 123456789012 [--ops CheckoutBorrowLicense,CheckInLicense,GetUsageHistory | --ops '*'] [--bulk] [--remote]
-// npm run principal -- list [--remote]
-// npm run principal -- revoke --access-key AKIA... [--remote]
+// npm run principal -- create --account 123456789012 [--ops CheckoutBorrowLicense,CheckInLicense,GetUsageHistory | --ops '*'] [--bulk] [--remote] [--env <name>]
+// npm run principal -- list [--remote] [--env <name>]
+// npm run principal -- revoke --access-key AKIA... [--remote] [--env <name>]
 //
 // Local (default) uses .dev.vars' PRINCIPAL_SECRET_KEY and the local D1; --remote uses
 // the PRINCIPAL_SECRET_KEY environment variable (the same value as the Worker secret)
-// and the deployed D1. A new secret is printed once and stored only sealed.
+// and the deployed D1 of the wrangler.toml environment --env names (--config: another
+// wrangler config file). A new secret is printed once and stored only sealed.
 import { parseArgs } from "node:util";
 import { PRINCIPAL_OPERATIONS } from "../src/operations/names.ts";
+import { requireCloudflareCredentials } from "./lib/credentials.mjs";
 import { readDevVars } from "./lib/devVars.mjs";
 import { CliError, d1, newAccessKeyId, newSecret, principalInsertSql } from "./lib/principals.mjs";
+import { environmentConfig, requireRemoteDatabase } from "./lib/wranglerConfig.mjs";
 
 // The Worker's own lists (src/operations/names.ts): AWS operations and the
 // extension operations (SPEC §8) share one namespace of names.
@@ -18,27 +21,43 @@ const OPERATIONS = PRINCIPAL_OPERATIONS;
 function usage(message) {
 	if (message) console.error(message);
 	console.error(
-		"usage: npm run principal -- create --account <12 digits> [--ops a,b|*] [--bulk] [--remote]\n" +
-			"       npm run principal -- list [--remote]\n" +
-			"       npm run principal -- revoke --access-key <id> [--remote]",
+		"usage: npm run principal -- create --account <12 digits> [--ops a,b|*] [--bulk] [--remote] [--env <name>]\n" +
+			"       npm run principal -- list [--remote] [--env <name>]\n" +
+			"       npm run principal -- revoke --access-key <id> [--remote] [--env <name>]",
 	);
 	process.exit(2);
 }
 
-const { positionals, values } = parseArgs({
+const { positionals, values } = parseOrUsage({
 	allowPositionals: true,
 	options: {
 		account: { type: "string" },
 		ops: { type: "string", default: "*" },
 		bulk: { type: "boolean", default: false },
 		remote: { type: "boolean", default: false },
+		env: { type: "string" },
+		config: { type: "string" },
 		"access-key": { type: "string" },
 		"persist-to": { type: "string" },
 		"dev-vars": { type: "string", default: ".dev.vars" },
 	},
 });
+/** An unknown or malformed option is a usage error, not a stack trace. */
+function parseOrUsage(config) {
+	try {
+		return parseArgs(config);
+	} catch (error) {
+		return usage(error instanceof Error ? error.message : String(error));
+	}
+}
+
 const remote = values.remote;
-const target = { remote, persistTo: values["persist-to"] };
+const target = {
+	remote,
+	persistTo: values["persist-to"],
+	env: values.env,
+	config: values.config,
+};
 const command = positionals[0];
 
 try {
@@ -56,6 +75,12 @@ function oneLine(error) {
 }
 
 async function main() {
+	if (!["create", "list", "revoke"].includes(command)) usage();
+	// Before wrangler runs: an --env wrangler.toml lacks would fall back to the local config.
+	if (remote) {
+		await requireRemoteDatabase(values.env, values.config);
+		requireCloudflareCredentials("--remote");
+	} else if (values.env !== undefined) await environmentConfig(values.env, values.config);
 	if (command === "create") await create();
 	else if (command === "list") list();
 	else if (command === "revoke") revoke();
@@ -71,10 +96,10 @@ async function create() {
 		? process.env.PRINCIPAL_SECRET_KEY
 		: readDevVars(values["dev-vars"]).PRINCIPAL_SECRET_KEY;
 	if (!boxKey)
-		usage(
+		throw new CliError(
 			remote
-				? "set PRINCIPAL_SECRET_KEY in the environment"
-				: "run npm start once to create .dev.vars",
+				? "--remote needs PRINCIPAL_SECRET_KEY in the environment: the value of the Worker secret (docs/deploy.md)"
+				: `no PRINCIPAL_SECRET_KEY in ${values["dev-vars"]}: run npm start once to create it`,
 		);
 	const accessKeyId = newAccessKeyId();
 	const secret = newSecret();

@@ -1,4 +1,5 @@
 import type { Env } from "./env";
+import { healthResponse, isHealthRequest } from "./health";
 import { buildApp } from "./protocol/app";
 import { runScheduled } from "./scheduled";
 
@@ -7,7 +8,11 @@ export { LicenseObject } from "./license/object";
 const app = buildApp();
 
 export default {
-	fetch: app.fetch,
+	fetch(request: Request, env: Env, ctx?: ExecutionContext) {
+		// GET /health answers before the API app: no authentication, no request logging.
+		if (isHealthRequest(request)) return healthResponse(env);
+		return app.fetch(request, env, ctx);
+	},
 	async scheduled(_controller, env, _ctx) {
 		await runScheduled(env);
 	},

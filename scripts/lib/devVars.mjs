@@ -1,24 +1,30 @@
 // Reads and extends .dev.vars (dotenv format, git-ignored): the local Worker's secrets.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 
 export const DEV_VARS = ".dev.vars";
 
+/**
+ * The variables of a dotenv file, parsed by Node's own dotenv parser (the format
+ * wrangler reads the file in): single, double and backtick quotes, `#` comments,
+ * `export` prefixes and multi-line double-quoted values all mean what they mean to
+ * wrangler, so the scripts see the values the Worker sees.
+ */
 export function readDevVars(path = DEV_VARS) {
-	const vars = {};
-	if (!existsSync(path)) return vars;
-	for (const line of readFileSync(path, "utf8").split("\n")) {
-		const m = /^([A-Z0-9_]+)\s*=\s*(.*)$/.exec(line.trim());
-		if (!m) continue;
-		let value = m[2];
-		if (value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
-		vars[m[1]] = value;
-	}
-	return vars;
+	if (!existsSync(path)) return {};
+	return { ...parseEnv(readFileSync(path, "utf8")) };
 }
 
+/**
+ * Single quotes: parseEnv (and wrangler) take the value literally, JSON's double quotes
+ * included. A value of the developer's own that holds a single quote keeps a quote
+ * style that does not end it early.
+ */
 function quote(value) {
-	return `'${value}'`;
+	if (!value.includes("'")) return `'${value}'`;
+	if (!value.includes('"')) return `"${value}"`;
+	return `\`${value}\``;
 }
 
 /** Makes sure a dev signing key and the secret-box key exist; keeps whatever is already there. */

@@ -438,3 +438,22 @@ export async function findPrincipal(
 		.bind(accessKeyId)
 		.first<PrincipalRow>();
 }
+
+/**
+ * Whether the migration `name` (a file of migrations/) is recorded as applied in the
+ * table `wrangler d1 migrations apply` keeps. "no-table": no migration was ever applied.
+ */
+export async function migrationApplied(
+	db: D1Database,
+	name: string,
+): Promise<"applied" | "missing" | "no-table"> {
+	const table = await db
+		.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'd1_migrations'")
+		.first<{ found: number }>();
+	if (!table) return "no-table";
+	const row = await db
+		.prepare("SELECT 1 AS found FROM d1_migrations WHERE name = ?")
+		.bind(name)
+		.first<{ found: number }>();
+	return row ? "applied" : "missing";
+}

@@ -1,6 +1,6 @@
+import type { BorrowTokenClaims } from "../../packages/verify/src/claims";
 import { base64url } from "../encoding";
 import type { Env } from "../env";
-import type { BorrowTokenClaims } from "../verify/claims";
 import { importSigningKey, scheduledKeys, signingKeyAt } from "./keys";
 
 /**

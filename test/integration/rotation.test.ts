@@ -3,7 +3,7 @@
  * endpoints. The test env has a single key (test-key-1, vitest.config.ts), so the
  * rotation runs against hand-built env objects holding two keys generated here,
  * through the same pure functions the Worker uses (src/signing/keys.ts, token.ts);
- * tokens are checked with the shipped offline verifier (src/verify).
+ * tokens are checked with the shipped offline verifier (packages/verify).
  * A redeploy with a changed SIGNING_KEYS var is modelled as a new env object,
  * which is what the Worker sees (schedules are cached per env object).
  */
@@ -22,6 +22,11 @@ import {
 	jwtVerify,
 } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import {
+	BorrowTokenError,
+	type BorrowTokenErrorCode,
+	verifyBorrowToken,
+} from "../../packages/verify/src/index";
 import { clock, setClockOffsetForTests } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
@@ -33,11 +38,6 @@ import {
 	signingKeyAt,
 } from "../../src/signing/keys";
 import { type BorrowClaims, signBorrowToken } from "../../src/signing/token";
-import {
-	BorrowTokenError,
-	type BorrowTokenErrorCode,
-	verifyBorrowToken,
-} from "../../src/verify/index";
 import { sdkClient, workerFetch } from "../helpers/client";
 import { licenseInput, uniqueToken } from "../helpers/licenses";
 

@@ -187,17 +187,26 @@ describe("npm run principal", () => {
 	it("--remote without Cloudflare credentials: one clear line, non-zero, no stack and no SQL", () => {
 		const home = mkdtempSync(join(tmpdir(), "elm-principal-home-"));
 		try {
+			// A configured production environment (a real-looking database_id), so the
+			// configuration checks pass and the credentials check is what answers.
+			const config = join(home, "wrangler.toml");
+			writeFileSync(
+				config,
+				'name = "x"\ncompatibility_date = "2026-11-01"\n[env.production]\n' +
+					'[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "x-production"\n' +
+					'database_id = "3f0c6a52-8d2e-4b7e-9b1a-2a4f6c1d9e07"\n',
+			);
 			const env = offlineEnv(home);
 			for (const args of [
 				["create", "--account", "123456789012", "--remote"],
 				["revoke", "--access-key", "AKIANOSUCHKEY0000000", "--remote"],
 				["list", "--remote"],
 			]) {
-				const res = runFailing(args, env);
+				const res = runFailing([...args, "--env", "production", "--config", config], env);
 				expect(res.status, res.stderr).toBe(1);
 				expect(res.stdout).toBe("");
 				expect(res.stderr).toBe(
-					"error: --remote needs Cloudflare credentials: set CLOUDFLARE_API_TOKEN or run `wrangler login`\n",
+					"error: --remote needs Cloudflare credentials: set CLOUDFLARE_API_TOKEN or run `npx wrangler login`\n",
 				);
 				for (const leak of ["INSERT", "UPDATE", "SELECT", "principals", "    at ", boxKey])
 					expect(res.stderr).not.toContain(leak);

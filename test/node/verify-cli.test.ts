@@ -1,8 +1,8 @@
 /**
- * End-to-end test of bin/elm-verify.mjs as users run it: a real Node process, a
+ * End-to-end test of the edge-license-verify CLI (packages/verify/bin) as users run it: a real Node process, a
  * JWKS file on disk or served over local HTTP, exit codes. Runs in the "node"
  * vitest project (workerd cannot spawn processes); tsconfig.node.json types it.
- * Builds dist/verify first so it never tests a stale build.
+ * Builds packages/verify/dist first so it never tests a stale build.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -29,7 +29,7 @@ interface RunResult {
 }
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const cli = `${root}bin/elm-verify.mjs`;
+const cli = `${root}packages/verify/bin/edge-license-verify.mjs`;
 
 let dir: string;
 let jwksPath: string;
@@ -77,17 +77,17 @@ function rawControls(text: string): string[] {
 const during = new Date(ISSUED_AT_MS + 10 * 60_000).toISOString();
 const base = () => ["--jwks", jwksPath, "--license-arn", LICENSE_ARN, "--now", during];
 
-describe("elm-verify CLI", () => {
+describe("edge-license-verify CLI", () => {
 	beforeAll(async () => {
 		const build = spawnSync(
 			process.execPath,
-			[`${root}node_modules/typescript/bin/tsc`, "-p", "tsconfig.verify.json"],
+			[`${root}node_modules/typescript/bin/tsc`, "-p", "packages/verify/tsconfig.json"],
 			{ cwd: root, encoding: "utf8", timeout: 120_000 },
 		);
 		expect(build.stdout + build.stderr).toBe("");
 		expect(build.status).toBe(0);
 
-		dir = mkdtempSync(`${tmpdir()}/elm-verify-`);
+		dir = mkdtempSync(`${tmpdir()}/edge-license-verify-`);
 		// The key comes from the CLI itself, so `keys generate` is covered end to end.
 		const gen = run(["keys", "generate", "--kid", "k-cli", "--bits", "2048", "--json"]);
 		expect(gen.status).toBe(0);

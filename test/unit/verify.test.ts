@@ -20,9 +20,9 @@ import {
 	isBorrowTokenError,
 	type VerifyBorrowTokenOptions,
 	verifyBorrowToken,
-} from "../../src/verify/index";
-import { cachedKids, KEY_CACHE_LIMIT } from "../../src/verify/keys";
-import { SHOWN_CHARS } from "../../src/verify/show";
+} from "../../packages/verify/src/index";
+import { cachedKids, KEY_CACHE_LIMIT } from "../../packages/verify/src/keys";
+import { SHOWN_CHARS } from "../../packages/verify/src/show";
 import {
 	claims,
 	EXP_SEC,

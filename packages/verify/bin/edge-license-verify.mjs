@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// elm-verify: check an edge-license-manager borrow token offline, and manage the
-// deployment's signing keys. A thin shell over the compiled library in dist/verify
+// edge-license-verify: check an edge-license-manager borrow token offline, and manage the
+// deployment's signing keys. A thin shell over the compiled library in ../dist
 // (Node 20 cannot import the TypeScript sources), so the CLI and apps that embed
 // the library can never disagree about what "valid" means.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
 const USAGE = `Usage:
-  elm-verify --jwks <file|url> --license-arn <arn> [options] <token|->
+  edge-license-verify --jwks <file|url> --license-arn <arn> [options] <token|->
       Verify a SignedToken from CheckoutBorrowLicense ("-" reads it from stdin).
       --node-id <id>           require the token to be bound to this node
       --issuer <id>            require this issuer (the deployment's ISSUER_ID)
@@ -18,10 +18,10 @@ const USAGE = `Usage:
                                otherwise a JWKS URL must be https://
       Prints "VALID" and the claims (exit 0) or "INVALID <CODE>: <why>" (exit 1).
 
-  elm-verify keys generate [--kid <kid>] [--bits 2048|3072|4096] [--active-from <ISO>] [--json]
+  edge-license-verify keys generate [--kid <kid>] [--bits 2048|3072|4096] [--active-from <ISO>] [--json]
       Make a new PS384 signing key and print the config fragments to install it.
 
-  elm-verify keys show --jwks <file|url> [--signing-keys <file|JSON>] [--now <ISO>]
+  edge-license-verify keys show --jwks <file|url> [--signing-keys <file|JSON>] [--now <ISO>]
                        [--allow-http-localhost]
       List the JWKS entries, whether a verifier can use them, and, given the
       SIGNING_KEYS var, where each is in its schedule. Exit 1 if no key is usable
@@ -33,7 +33,7 @@ Exit status: 0 valid/ok, 1 invalid/problem found, 2 usage or setup error.`;
  * Control characters a token or a JWKS could carry — C0 and C1 (ESC and CSI start
  * terminal sequences), DEL, line separators and bidi overrides — are printed as
  * \uXXXX escapes, never raw. Kept here rather than imported from the library: usage
- * errors are printed even when dist/verify cannot be loaded. (The library's own
+ * errors are printed even when dist/ cannot be loaded. (The library's own
  * messages already escape these; this is the terminal's last line of defence.)
  */
 const UNSAFE =
@@ -55,10 +55,10 @@ class SetupError extends Error {}
 
 async function loadLibrary() {
 	try {
-		return await import("../dist/verify/index.js");
+		return await import("../dist/index.js");
 	} catch (cause) {
 		throw new SetupError(
-			`cannot load dist/verify/index.js (${cause?.message ?? cause}); build it first: npm run build:verify`,
+			`cannot load dist/index.js (${cause?.message ?? cause}); build it first: npm run build (npm run build:verify from the repository root)`,
 		);
 	}
 }
@@ -313,14 +313,14 @@ try {
 	if (error instanceof UsageError) {
 		print(
 			process.stderr,
-			`elm-verify: ${escapeControls(error.message)}\n(see elm-verify --help)\n`,
+			`edge-license-verify: ${escapeControls(error.message)}\n(see edge-license-verify --help)\n`,
 		);
 		process.exitCode = 2;
 	} else if (error instanceof SetupError) {
-		print(process.stderr, `elm-verify: ${escapeControls(error.message)}\n`);
+		print(process.stderr, `edge-license-verify: ${escapeControls(error.message)}\n`);
 		process.exitCode = 2;
 	} else {
-		print(process.stderr, `elm-verify: unexpected error: ${error?.stack ?? error}\n`);
+		print(process.stderr, `edge-license-verify: unexpected error: ${error?.stack ?? error}\n`);
 		process.exitCode = 2;
 	}
 }

@@ -93,7 +93,7 @@ export interface JwkStatus {
 	hasPrivateMembers: boolean;
 }
 
-/** Per-entry diagnosis of a JWKS, for tooling (`elm-verify keys show`). */
+/** Per-entry diagnosis of a JWKS, for tooling (`edge-license-verify keys show`). */
 export function inspectJwks(jwks: JSONWebKeySet): JwkStatus[] {
 	assertJwks(jwks);
 	return jwks.keys.map((entry: unknown) => {
