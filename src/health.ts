@@ -20,7 +20,7 @@ import { importSigningKey, SigningConfigError, scheduledKeys, signingKeyAt } fro
  * it is written here; test/integration/health.test.ts fails when a migration is added
  * without updating it (it compares with the folder as the test runner reads it).
  */
-export const LATEST_MIGRATION = "0003_limits_retention.sql";
+export const LATEST_MIGRATION = "0004_borrow_ids.sql";
 
 /** A result is reused this long per isolate: the endpoint is public and may be polled hard. */
 export const HEALTH_CACHE_MS = 5_000;

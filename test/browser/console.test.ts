@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-license-manager";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../node/freePort";
 import { type DevServer, startDevServer } from "./devServer";
 
 /**
@@ -16,7 +17,6 @@ import { type DevServer, startDevServer } from "./devServer";
  * playwright-core, against the Worker started the way `npm start` starts it.
  */
 const CHROMIUM = "/usr/bin/chromium";
-const PORT = 8791;
 const SHOTS = "test-results/console";
 const DEV = { accessKeyId: "AKIDLOCALDEV0000001", secret: "dev-secret-not-for-production" };
 // A zone with no daylight saving, far from UTC: a time shown in it cannot pass for UTC.
@@ -55,7 +55,7 @@ beforeAll(async () => {
 		);
 	}
 	mkdirSync(SHOTS, { recursive: true });
-	server = await startDevServer(PORT);
+	server = await startDevServer(await freePort());
 	userDataDir = mkdtempSync(join(tmpdir(), "elm-console-chromium-"));
 	context = await chromium.launchPersistentContext(userDataDir, {
 		executablePath: CHROMIUM,

@@ -3,11 +3,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "./freePort";
 
 // `npm start` (scripts/dev-start.mjs) as a developer meets it, on its own port and in its
 // own state directory, so it never meets a developer's running `npm start` (8787).
-const PORT = 8795;
+// A free port chosen before any test runs (see freePort).
+let PORT = 0;
+beforeAll(async () => {
+	PORT = await freePort();
+});
 const scratch = mkdtempSync(join(tmpdir(), "elm-dev-start-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
