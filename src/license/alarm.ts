@@ -92,6 +92,19 @@ export class LicenseAlarm {
 		}
 	}
 
+	/**
+	 * After a checkout: what it added wakes the object no earlier than the sooner of
+	 * its borrow's expiry and the outbox's coalescing delay (its ClientToken purge is a
+	 * day after the expiry). An alarm already set at or before that needs no change,
+	 * so the hot path skips `schedule()`'s four queries; `schedule()` runs after every
+	 * change, so the alarm set is never later than anything already waiting.
+	 */
+	scheduleAfterCheckout(now: number, expiresAt: number): void {
+		if (this.alarmAt !== null && this.alarmAt <= Math.min(expiresAt, now + OUTBOX_COALESCE_MS))
+			return;
+		this.schedule();
+	}
+
 	/** Sets the one alarm to the next wake time, unless an earlier one is already set. */
 	schedule(): void {
 		try {

@@ -1,13 +1,14 @@
 import { floorToSecond, isoSeconds } from "../clock";
 import type { BorrowClaims } from "../signing/token";
 import { borrowExpiration } from "./borrowRules";
+import type { UnsignedCheckout } from "./contract";
 import type { Lease, License, Metadata } from "./model";
 
 /**
  * What a checkout answers, decided before anything is signed: the claims its token
  * carries and the response bytes around the signature. Pure, so that the decision
- * and its claims can be committed apart from signing (the object signs at one seam,
- * `LicenseObject.finishCheckout`; the Worker may sign instead one day).
+ * and its claims are committed before anything is signed: the object decides, the
+ * Worker signs (src/operations/checkoutBorrowLicense.ts).
  */
 export interface CheckoutGrant {
 	license: License;
@@ -50,20 +51,39 @@ export function checkoutClaims(grant: CheckoutGrant, issuerId: string): BorrowCl
 }
 
 /**
- * The CheckoutBorrowLicense response, serialised once: these bytes are stored with
- * the ClientToken and every replay returns them (PSS is randomised; a re-sign differs).
+ * The CheckoutBorrowLicense response, as JSON.stringify would write it with the
+ * signed token in place, split around that token: the object serialises it once at
+ * the decision, the Worker puts the signature in (`signedCheckoutResponse`), and
+ * the bytes stored back are what every replay returns (PSS is randomised; a
+ * re-sign differs).
  */
-export function checkoutResponse(grant: CheckoutGrant, signedToken: string): string {
-	return JSON.stringify({
+export function checkoutResponseAround(grant: CheckoutGrant): { before: string; after: string } {
+	const head = JSON.stringify({
 		LicenseArn: grant.license.LicenseArn,
 		LicenseConsumptionToken: grant.token,
 		EntitlementsAllowed: entitlementsAllowed(grant.leases),
 		NodeId: grant.nodeId,
-		SignedToken: signedToken,
+	});
+	const tail = JSON.stringify({
 		IssuedAt: isoSeconds(grant.issuedAt),
 		Expiration: isoSeconds(grant.expiresAt),
 		CheckoutMetadata: grant.checkoutMetadata,
 	});
+	// LicenseArn is always there and so is IssuedAt: neither object is `{}`.
+	return { before: `${head.slice(0, -1)},"SignedToken":`, after: `,${tail.slice(1)}` };
+}
+
+/** What the Worker needs to sign a decided checkout and answer it. */
+export function unsignedCheckout(
+	grant: CheckoutGrant,
+	issuerId: string,
+	decidedAt: number,
+): UnsignedCheckout {
+	return {
+		claims: JSON.stringify(checkoutClaims(grant, issuerId)),
+		decidedAt,
+		...checkoutResponseAround(grant),
+	};
 }
 
 /**

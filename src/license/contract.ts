@@ -35,6 +35,31 @@ export interface CheckoutCommand {
 	checkoutMetadata?: Metadata[];
 }
 
+/**
+ * A checkout the object decided and committed, whose token the Worker signs: the
+ * claims, serialised once, and the response bytes around the signed token. The
+ * Worker signs `claims` with the key active at `decidedAt`, then stores the
+ * response back (`LicenseObject.storeCheckoutResponse`); a retry of the same
+ * ClientToken before that gets the same claims again.
+ */
+export interface UnsignedCheckout {
+	/** The token's payload: the claims as JSON (SPEC §5). */
+	claims: string;
+	/** When the checkout was decided (ms): the signing key is the one active then. */
+	decidedAt: number;
+	/** The response is `before` + the signed token as a JSON string + `after`. */
+	before: string;
+	after: string;
+}
+
+/** What the object answers a checkout: a stored response (a replay), or a decided checkout to sign. */
+export type CheckoutAnswer = { response: string } | { unsigned: UnsignedCheckout };
+
+/** The CheckoutBorrowLicense response of a decided checkout, once its token is signed. */
+export function signedCheckoutResponse(unsigned: UnsignedCheckout, signedToken: string): string {
+	return `${unsigned.before}${JSON.stringify(signedToken)}${unsigned.after}`;
+}
+
 export interface CreateVersionCommand {
 	caller: Caller;
 	arn: string;

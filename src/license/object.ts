@@ -5,19 +5,19 @@ import type { Env } from "../env";
 import { mintConsumptionToken } from "../licenseIds";
 import { type Page, type PageBudget, takePage } from "../listPage";
 import { type Failure, fail, type Result } from "../result";
-import { signBorrowToken } from "../signing/token";
 import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
 import * as borrowRules from "./borrowRules";
-import { checkoutClaims, checkoutGrant, checkoutResponse } from "./checkoutReply";
-import { clientTokenPurgeAt, replayOf, versionClientToken } from "./clientTokens";
+import { checkoutGrant, unsignedCheckout } from "./checkoutReply";
+import { checkoutReplayOf, clientTokenPurgeAt, replayOf, versionClientToken } from "./clientTokens";
 import type {
 	Caller,
+	CheckoutAnswer,
 	CheckoutCommand,
 	CreateLicenseCommand,
 	CreateVersionCommand,
+	UnsignedCheckout,
 } from "./contract";
-import { InFlightCheckouts } from "./inFlight";
 import type { Borrow, Lease, License, LicenseHeader, LicenseStatus } from "./model";
 import * as outbox from "./outbox";
 import { FixedWindowLimiter } from "./rateLimit";
@@ -38,17 +38,14 @@ function perLicenseLimiter(config: Config): FixedWindowLimiter {
  * ./sellerRules.ts), what D1 must copy is built in ./outbox.ts, and when the object
  * wakes is ./alarm.ts. Vocabulary: ./model.ts.
  *
- * Concurrency design for checkout (the object interleaves calls at every await,
- * and signing is an await): the decision is taken synchronously and held in memory
- * while the token is signed (./inFlight.ts says why that is safe), then one
- * `transactionSync` writes the borrow, the usage, the ClientToken record holding
- * the exact response and the outbox rows.
+ * Concurrency design for checkout: the object decides and commits in one
+ * synchronous step and answers the claims; the Worker signs them and stores the
+ * response back (`checkout` says why, and which rules that keeps).
  */
 export class LicenseObject extends DurableObject<Env> {
 	private readonly store: LicenseStore;
 	private header: LicenseHeader | null = null;
 	private current: License | null = null;
-	private readonly inFlight = new InFlightCheckouts();
 	private readonly drainer: outbox.OutboxDrainer;
 	private readonly alarms: LicenseAlarm;
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
@@ -136,16 +133,30 @@ export class LicenseObject extends DurableObject<Env> {
 
 	// ---- borrowing -----------------------------------------------------------
 
-	async checkout(cmd: CheckoutCommand): Promise<Result<string>> {
-		const key = `${cmd.caller.accountId}\n${cmd.clientToken}`;
-		// A duplicate of a request still being signed waits for it, then looks again.
-		for (let wait = this.inFlight.signingOf(key); wait; wait = this.inFlight.signingOf(key)) {
-			await wait.catch(() => undefined);
-		}
+	/**
+	 * SPEC §4 steps 4-9, then the commit: the object decides and commits, the Worker
+	 * signs. Nothing here awaits, so the replay check, the limits and the commit are
+	 * one synchronous step that no other call can interleave with — a burst cannot
+	 * over-allocate, and nothing is held in memory across a signature.
+	 *
+	 * Why the signature is not made here: signing is ~2 ms of CPU on the object's one
+	 * thread, so an object that signs caps its license at one thread's signing rate
+	 * and queues every concurrent checkout behind the others' signatures. Committed
+	 * first, the decision (borrow, usage, ClientToken record holding the claims,
+	 * outbox) answers the claims; the Worker signs them and stores the response back
+	 * (`storeCheckoutResponse`). The rules that makes keep:
+	 * - a refusal is answered before any claims exist: it costs no signature;
+	 * - concurrent duplicates find the record the first one committed, so there is one
+	 *   borrow; each signs the same claims, and the first response stored back is the
+	 *   one every duplicate and replay answers, byte for byte;
+	 * - a Worker that fails or dies after the decision leaves a borrow whose claims
+	 *   are stored: a retry of the same ClientToken signs them and stores them back.
+	 */
+	checkout(cmd: CheckoutCommand): Result<CheckoutAnswer> {
 		const stored = this.header
 			? this.store.clientToken(cmd.caller.accountId, cmd.clientToken)
 			: null;
-		if (stored) return replayOf(stored, cmd.requestHash);
+		if (stored) return checkoutReplayOf(stored, cmd.requestHash);
 		const now = clock.now();
 		const license = access.consumableLicense(this.header, this.current, cmd.caller, cmd.licenseArn);
 		if (!license.ok) return license;
@@ -163,20 +174,42 @@ export class LicenseObject extends DurableObject<Env> {
 		if (!plan.ok) return plan;
 		const tooMany = this.liveBorrowLimit(now);
 		if (tooMany) return tooMany;
-
-		const leases = plan.value;
-		return this.inFlight.run(key, leases, () =>
-			this.finishCheckout(cmd, license.value, leases, now),
-		);
+		return {
+			ok: true,
+			value: { unsigned: this.commitCheckout(cmd, license.value, plan.value, now) },
+		};
 	}
 
-	/** What live borrows (committed) and checkouts being signed hold now. */
+	/**
+	 * The Worker's signed response for a decided checkout (compare-and-set): the first
+	 * stored wins, and every store-back answers the bytes stored, so duplicates that
+	 * each signed end with one identical body.
+	 */
+	storeCheckoutResponse(caller: Caller, clientToken: string, response: string): Result<string> {
+		const stored = this.header
+			? this.store.storeSignedResponse(caller.accountId, clientToken, response)
+			: null;
+		if (stored === null) {
+			// Records outlive their borrow by a day; one missing here is a bug, not a client error.
+			console.error("checkout store-back found no ClientToken record");
+			return fail(
+				"ServerInternalException",
+				"The server experienced an internal error. Try again.",
+			);
+		}
+		return { ok: true, value: stored };
+	}
+
+	/**
+	 * What committed live borrows hold: read from storage once, kept in step with each
+	 * checkout after its commit, dropped (and read again) whenever a borrow ends.
+	 */
+	private held: { units: Map<string, number>; borrows: number } | null = null;
+
 	private holdings(): borrowRules.Holdings {
-		const usage = this.store.usage();
-		return {
-			units: (name) => (usage.get(name) ?? 0) + this.inFlight.units(name),
-			borrows: this.store.liveBorrowCount() + this.inFlight.borrows,
-		};
+		this.held ??= { units: this.store.usage(), borrows: this.store.liveBorrowCount() };
+		const { units, borrows } = this.held;
+		return { units: (name) => units.get(name) ?? 0, borrows };
 	}
 
 	/**
@@ -194,39 +227,20 @@ export class LicenseObject extends DurableObject<Env> {
 		return borrowRules.liveBorrowLimitRefusal(this.holdings(), max);
 	}
 
-	/** Signs the decided checkout, then commits it with its exact response. */
-	private async finishCheckout(
+	/** Commits a decided checkout — borrow, usage, ClientToken record with its claims, outbox — in one transaction. */
+	private commitCheckout(
 		cmd: CheckoutCommand,
 		license: License,
 		leases: Lease[],
 		now: number,
-	): Promise<Result<string>> {
+	): UnsignedCheckout {
 		const token = mintConsumptionToken(this.header?.licenseId ?? "");
 		const grant = checkoutGrant(license, leases, token, now, this.config.maxTtlMinutes, cmd);
-		let response: string;
-		try {
-			const signed = await signBorrowToken(
-				this.env,
-				checkoutClaims(grant, this.config.issuerId),
-				now,
-			);
-			response = checkoutResponse(grant, signed);
-		} catch (err) {
-			// A key that cannot sign is an outage, not the caller's fault: log it here, tell nothing.
-			console.error("checkout signing failed:", err instanceof Error ? err.message : String(err));
-			return fail(
-				"ServerInternalException",
-				"The server experienced an internal error. Try again.",
-			);
-		}
+		const unsigned = unsignedCheckout(grant, this.config.issuerId, now);
 		const { caller, clientToken } = cmd;
+		// No ClientToken re-check inside: the replay check above ran in this same
+		// synchronous step, and the record's primary key refuses a second insert anyway.
 		this.ctx.storage.transactionSync(() => {
-			// Re-check what the await could have changed: the capacity and the ClientToken
-			// were held in `inFlight`, so only a record written by another path (none
-			// exists today) could be here.
-			if (this.store.clientToken(caller.accountId, clientToken)) {
-				throw new Error("ClientToken recorded while its first request was in flight");
-			}
 			this.store.insertBorrow({
 				token: grant.token,
 				accountId: caller.accountId,
@@ -243,9 +257,10 @@ export class LicenseObject extends DurableObject<Env> {
 				caller.accountId,
 				clientToken,
 				cmd.requestHash,
-				response,
+				"",
 				grant.token,
 				clientTokenPurgeAt(grant.expiresAt),
+				JSON.stringify(unsigned),
 			);
 			this.store.enqueue(
 				[
@@ -255,8 +270,14 @@ export class LicenseObject extends DurableObject<Env> {
 				now,
 			);
 		});
-		this.alarms.schedule();
-		return { ok: true, value: response };
+		if (this.held) {
+			this.held.borrows += 1;
+			for (const lease of leases)
+				if (lease.quantity > 0)
+					this.held.units.set(lease.name, (this.held.units.get(lease.name) ?? 0) + lease.quantity);
+		}
+		this.alarms.scheduleAfterCheckout(now, grant.expiresAt);
+		return unsigned;
 	}
 
 	/** SPEC §4: early return of a borrow's quantities; repeating it, or after expiry, changes nothing. */
@@ -403,9 +424,7 @@ export class LicenseObject extends DurableObject<Env> {
 		if (stale) return stale;
 		const now = clock.now();
 		this.expireDue(now);
-		const live = sellerRules.liveBorrowsRefusal(
-			this.store.liveBorrowCount() + this.inFlight.borrows,
-		);
+		const live = sellerRules.liveBorrowsRefusal(this.store.liveBorrowCount());
 		if (live) return live;
 		this.ctx.storage.transactionSync(() => {
 			this.store.markDeleted(now);
@@ -459,6 +478,7 @@ export class LicenseObject extends DurableObject<Env> {
 		caller: Caller | null,
 	): void {
 		this.store.endBorrow(borrow.token, status, at);
+		this.held = null;
 		for (const lease of borrow.leases)
 			if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
 		this.store.enqueue(outbox.borrowStatusRecord(borrow, status, borrow.expiresAt, at), now);

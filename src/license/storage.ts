@@ -84,6 +84,11 @@ export const SCHEMA_STEPS: readonly (readonly string[])[] = [
 		)`,
 		"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at)",
 	],
+	// 2. The Worker signs (./object.ts says why): a checkout's ClientToken record is
+	// written at the decision with the claims to sign (`unsigned`, JSON of
+	// UnsignedCheckout) and an empty `response`; the signed bytes are stored back
+	// into `response` once, and `unsigned` is cleared.
+	["ALTER TABLE client_tokens ADD COLUMN unsigned TEXT"],
 ];
 
 /** The version stored in the object; 0 if none is (a new object, or one made before versions were stored). */
@@ -133,7 +138,10 @@ export function migrate(
 
 export interface StoredClientToken {
 	requestHash: string;
+	/** The exact response; empty while a checkout's token is not yet signed. */
 	response: string;
+	/** A checkout decided but not yet signed: its UnsignedCheckout as JSON (else null). */
+	unsigned: string | null;
 }
 
 export interface OutboxRow {
@@ -255,14 +263,21 @@ export class LicenseStore {
 	clientToken(accountId: string, clientToken: string): StoredClientToken | null {
 		const r = this.sql
 			.exec(
-				"SELECT request_hash, response FROM client_tokens WHERE account_id = ? AND client_token = ?",
+				"SELECT request_hash, response, unsigned FROM client_tokens WHERE account_id = ? AND client_token = ?",
 				accountId,
 				clientToken,
 			)
 			.toArray()[0];
-		return r ? { requestHash: r.request_hash as string, response: r.response as string } : null;
+		return r
+			? {
+					requestHash: r.request_hash as string,
+					response: r.response as string,
+					unsigned: (r.unsigned as string | null) ?? null,
+				}
+			: null;
 	}
 
+	/** A record holding its response (`unsigned` null), or a checkout's claims to sign (`response` empty). */
 	putClientToken(
 		accountId: string,
 		clientToken: string,
@@ -270,17 +285,38 @@ export class LicenseStore {
 		response: string,
 		consumptionToken: string,
 		purgeAt: number,
+		unsigned: string | null = null,
 	): void {
 		this.sql.exec(
-			`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at)
-			 VALUES (?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at, unsigned)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			accountId,
 			clientToken,
 			requestHash,
 			response,
 			consumptionToken,
 			purgeAt,
+			unsigned,
 		);
+	}
+
+	/**
+	 * Compare-and-set: stores a checkout's signed response if the record has none yet.
+	 * Returns the response the record holds afterwards (the first stored wins), or
+	 * null if there is no record.
+	 */
+	storeSignedResponse(accountId: string, clientToken: string, response: string): string | null {
+		const stored = this.sql
+			.exec(
+				`UPDATE client_tokens SET response = ?3, unsigned = NULL
+				 WHERE account_id = ?1 AND client_token = ?2 AND response = '' RETURNING 1`,
+				accountId,
+				clientToken,
+				response,
+			)
+			.toArray().length;
+		if (stored > 0) return response;
+		return this.clientToken(accountId, clientToken)?.response || null;
 	}
 
 	/** A token's record lives until its borrow's final expiration + 24 h; extending moves that. */

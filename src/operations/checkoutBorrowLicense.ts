@@ -1,8 +1,11 @@
+import { clock } from "../clock";
 import { jsonLength, sha256Hex } from "../encoding";
-import type { RequestedEntitlement } from "../license/contract";
+import type { Env } from "../env";
+import { type RequestedEntitlement, signedCheckoutResponse } from "../license/contract";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
 import { AwsError, unwrap } from "../protocol/errors";
 import { show, Validator } from "../protocol/validation";
+import { signEncodedClaims, type TokenSigner, tokenSignerAt } from "../signing/token";
 import { readLicenseArn, redirectIfForeign, targetLicense } from "./common";
 import type { Operation } from "./types";
 
@@ -141,18 +144,64 @@ export function canonicalCheckout(req: CheckoutRequest): string {
 	]);
 }
 
+/**
+ * The object decides and commits; this Worker signs (src/license/object.ts `checkout`
+ * says why and which rules that keeps). The signing key is made ready before the
+ * decision, so a key that cannot sign refuses the request before anything is
+ * reserved; a signature that fails after the decision leaves a borrow the client
+ * recovers by retrying its ClientToken.
+ */
 export const checkoutBorrowLicense: Operation = async ({ env, config, caller, input }) => {
 	const req = validateCheckout(input, config.limits.checkoutMetadataBytes);
 	redirectIfForeign(config, req.licenseArn);
 	const { stub } = targetLicense(env, req.licenseArn);
-	const result = await stub.checkout({
-		caller,
-		licenseArn: req.licenseArn,
-		clientToken: req.clientToken,
-		requestHash: await sha256Hex(canonicalCheckout(req)),
-		entitlements: req.entitlements,
-		...(req.nodeId !== undefined ? { nodeId: req.nodeId } : {}),
-		...(req.checkoutMetadata !== undefined ? { checkoutMetadata: req.checkoutMetadata } : {}),
-	});
-	return unwrap(result);
+	const [requestHash] = await Promise.all([
+		sha256Hex(canonicalCheckout(req)),
+		signerOrOutage(env, clock.now()),
+	]);
+	const answer = unwrap(
+		await stub.checkout({
+			caller,
+			licenseArn: req.licenseArn,
+			clientToken: req.clientToken,
+			requestHash,
+			entitlements: req.entitlements,
+			...(req.nodeId !== undefined ? { nodeId: req.nodeId } : {}),
+			...(req.checkoutMetadata !== undefined ? { checkoutMetadata: req.checkoutMetadata } : {}),
+		}),
+	);
+	if ("response" in answer) return answer.response;
+	const { unsigned } = answer;
+	const signer = await signerOrOutage(env, unsigned.decidedAt);
+	let signedToken: string;
+	try {
+		signedToken = await signEncodedClaims(signer, unsigned.claims);
+	} catch (err) {
+		throw signingOutage(err);
+	}
+	return unwrap(
+		await stub.storeCheckoutResponse(
+			caller,
+			req.clientToken,
+			signedCheckoutResponse(unsigned, signedToken),
+		),
+	);
 };
+
+/** The signer active at `at`, or the generic 500 with the reason logged (never the key). */
+async function signerOrOutage(env: Env, at: number): Promise<TokenSigner> {
+	try {
+		return await tokenSignerAt(env, at);
+	} catch (err) {
+		throw signingOutage(err);
+	}
+}
+
+/** A key that cannot sign is an outage, not the caller's fault: log it here, tell nothing. */
+function signingOutage(err: unknown): AwsError {
+	console.error("checkout signing failed:", err instanceof Error ? err.message : String(err));
+	return new AwsError(
+		"ServerInternalException",
+		"The server experienced an internal error. Try again.",
+	);
+}

@@ -23,19 +23,41 @@ function encodedHeader(kid: string): string {
 	return header;
 }
 
-/** Compact JWS, RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt (RFC 7518 PS384). */
+/** The key that signs at `now`, imported (once per isolate): its kid and its CryptoKey. */
+export interface TokenSigner {
+	kid: string;
+	key: CryptoKey;
+}
+
+/**
+ * The signer active at `now`. Throws SigningConfigError if the keys cannot be
+ * loaded or imported: the Worker asks before a checkout is decided, so a key that
+ * cannot sign fails the request before anything is reserved.
+ */
+export async function tokenSignerAt(env: Env, now: number): Promise<TokenSigner> {
+	const key = signingKeyAt(scheduledKeys(env), now);
+	return { kid: key.kid, key: await importSigningKey(key) };
+}
+
+/**
+ * Compact JWS, RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt (RFC 7518
+ * PS384), over claims already serialised (the license object writes them once).
+ */
+export async function signEncodedClaims(signer: TokenSigner, claimsJson: string): Promise<string> {
+	const signingInput = `${encodedHeader(signer.kid)}.${base64url(encoder.encode(claimsJson))}`;
+	const signature = await crypto.subtle.sign(
+		{ name: "RSA-PSS", saltLength: 48 },
+		signer.key,
+		encoder.encode(signingInput),
+	);
+	return `${signingInput}.${base64url(new Uint8Array(signature))}`;
+}
+
+/** A token of `claims`, signed with the key active at `now`. */
 export async function signBorrowToken(
 	env: Env,
 	claims: BorrowClaims,
 	now: number,
 ): Promise<string> {
-	const key = signingKeyAt(scheduledKeys(env), now);
-	const cryptoKey = await importSigningKey(key);
-	const signingInput = `${encodedHeader(key.kid)}.${base64url(encoder.encode(JSON.stringify(claims)))}`;
-	const signature = await crypto.subtle.sign(
-		{ name: "RSA-PSS", saltLength: 48 },
-		cryptoKey,
-		encoder.encode(signingInput),
-	);
-	return `${signingInput}.${base64url(new Uint8Array(signature))}`;
+	return signEncodedClaims(await tokenSignerAt(env, now), JSON.stringify(claims));
 }

@@ -5,21 +5,19 @@
  * used to put private-key fragments into the logs of every checkout.
  *
  * The Worker's own env has good keys (vitest.config.ts); the broken ones are given
- * to one license's object (as the ratelimit tests swap its limiter) or to the Hono
- * app through `app.fetch(request, env)`, which is what a deploy with that secret is.
+ * to the Hono app through `app.fetch(request, env)`, which is what a deploy with
+ * that secret is (the Worker signs; the license's object never reads the keys).
  */
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPrincipalCacheForTests } from "../../src/auth/principals";
 import { importBoxKey, SecretKeyConfigError } from "../../src/auth/secretBox";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
-import { LicenseObject } from "../../src/license/object";
 import { SigningConfigError, scheduledKeys } from "../../src/signing/keys";
 import { checkoutBody, expectAwsError, type Reply, usageText } from "../helpers/assertions";
-import { call, signedRequest } from "../helpers/client";
-import { createLicense, stubOf } from "../helpers/d1";
+import { signedRequest } from "../helpers/client";
+import { createLicense, objectRows } from "../helpers/d1";
 
 const INTERNAL = "The server experienced an internal error. Try again.";
 /** Looks like private-key material; must never appear in a log line. */
@@ -177,46 +175,48 @@ describe("SIGNING_PRIVATE_KEYS / SIGNING_KEYS parse errors name the setting, nev
 describe("a broken signing secret in a running deployment", () => {
 	afterEach(() => vi.restoreAllMocks());
 
-	/** Gives the license's object an env with these signing settings, as a deploy would. */
-	async function deployToObject(arn: string, settings: Partial<Env>): Promise<void> {
-		await runInDurableObject(stubOf(arn), (instance) =>
-			LicenseObject.redeployForTests(instance, { ...env, ...settings }),
-		);
+	/**
+	 * A checkout through a Worker deployed with these signing settings: the Worker
+	 * signs (the license's object only decides), so the settings go to the app.
+	 */
+	async function checkoutWith(arn: string, settings: Partial<Env>): Promise<Reply> {
+		const request = await signedRequest("CheckoutBorrowLicense", JSON.stringify(checkoutBody(arn)));
+		return asReply(await app.fetch(request, { ...env, ...settings } as Env));
 	}
 
 	it("malformed SIGNING_PRIVATE_KEYS: checkout answers the generic ServerInternalException, logs the name only", async () => {
 		const arn = await createLicense();
-		await deployToObject(arn, {
-			SIGNING_KEYS: GOOD_SCHEDULE,
-			SIGNING_PRIVATE_KEYS: `{"k-good":{"kty":"RSA","n":"x","d":${FRAGMENT}xyz}}`,
-		});
 		const before = await usageText(arn);
 		let reply: Reply | undefined;
 		const logged = await captureConsole(async () => {
-			reply = await call("CheckoutBorrowLicense", checkoutBody(arn));
+			reply = await checkoutWith(arn, {
+				SIGNING_KEYS: GOOD_SCHEDULE,
+				SIGNING_PRIVATE_KEYS: `{"k-good":{"kty":"RSA","n":"x","d":${FRAGMENT}xyz}}`,
+			});
 		});
 		expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
 		expect(reply?.text).not.toContain("SIGNING_PRIVATE_KEYS");
 		expect(logged).toContain("SIGNING_PRIVATE_KEYS is not valid JSON");
 		expect(logged).not.toContain(FRAGMENT);
 		expect(logged).not.toContain("xyz");
-		// Nothing was reserved.
+		// The key is made ready before the object decides: nothing was reserved.
 		expect(await usageText(arn)).toBe(before);
+		expect(await objectRows(arn, "SELECT COUNT(*) AS n FROM borrows")).toEqual([{ n: 0 }]);
 	});
 
 	it("a 1024-bit key: checkout refused the same way, the log names the kid", async () => {
 		const arn = await createLicense();
-		await deployToObject(arn, {
-			SIGNING_KEYS: JSON.stringify([{ kid: "k-weak", activeFrom: "2020-01-01T00:00:00Z" }]),
-			SIGNING_PRIVATE_KEYS: JSON.stringify({ "k-weak": weakJwk }),
-		});
 		let reply: Reply | undefined;
 		const logged = await captureConsole(async () => {
-			reply = await call("CheckoutBorrowLicense", checkoutBody(arn));
+			reply = await checkoutWith(arn, {
+				SIGNING_KEYS: JSON.stringify([{ kid: "k-weak", activeFrom: "2020-01-01T00:00:00Z" }]),
+				SIGNING_PRIVATE_KEYS: JSON.stringify({ "k-weak": weakJwk }),
+			});
 		});
 		expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
 		expect(logged).toContain("kid k-weak is a 1024-bit RSA key");
 		expect(logged).not.toContain(weakJwk.d as string);
+		expect(await objectRows(arn, "SELECT COUNT(*) AS n FROM borrows")).toEqual([{ n: 0 }]);
 	});
 
 	it("the key routes with a malformed secret: a generic 500, the log names the secret only", async () => {

@@ -49,6 +49,15 @@ function writeVersion1Object(sql: SqlStorage): void {
 	);
 	sql.exec("INSERT INTO usage (name, consumed) VALUES ('Seats', 2)");
 	sql.exec("UPDATE counters SET value = 1 WHERE name = 'live_borrows'");
+	// Version 1 stored a checkout's signed response with its record, in one write.
+	sql.exec(
+		`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at)
+		 VALUES (?, ?, 'hash-v1', '{"v1":"response"}', ?, ?)`,
+		b.accountId,
+		b.clientToken,
+		b.token,
+		b.expiresAt + 86_400_000,
+	);
 }
 
 describe("the license object's schema", () => {
@@ -61,7 +70,7 @@ describe("the license object's schema", () => {
 			// A new deployment's object starting on that storage.
 			const object = new LicenseObject(state, env);
 			expect(schemaVersion(sql)).toBe(SCHEMA_STEPS.length);
-			expect(SCHEMA_STEPS.length).toBe(1);
+			expect(SCHEMA_STEPS.length).toBeGreaterThanOrEqual(2);
 			expect(object.getLicense(caller(ISSUER), ARN)).toEqual({ ok: true, value: license() });
 			const usage = object.getUsage(caller(ISSUER), ARN);
 			expect(usage.ok && JSON.parse(usage.value).LicenseUsage.EntitlementUsages[0]).toEqual({
@@ -71,6 +80,17 @@ describe("the license object's schema", () => {
 				Unit: "Count",
 			});
 			expect(sql.exec("SELECT value FROM counters").toArray()).toEqual([{ value: 1 }]);
+			// Its ClientToken record (no `unsigned` column then) still replays its bytes.
+			const b = borrow();
+			expect(
+				object.checkout({
+					caller: caller(b.accountId),
+					licenseArn: ARN,
+					clientToken: b.clientToken,
+					requestHash: "hash-v1",
+					entitlements: [{ Name: "Seats", Unit: "Count" }],
+				}),
+			).toEqual({ ok: true, value: { response: '{"v1":"response"}' } });
 			expect(sql.exec("SELECT token, status FROM borrows").toArray()).toEqual([
 				{ token: borrow().token, status: "ACTIVE" },
 			]);
@@ -82,20 +102,21 @@ describe("the license object's schema", () => {
 			const sql = state.storage.sql;
 			const tx = (step: () => void) => state.storage.transactionSync(step);
 			writeVersion1Object(sql);
-			expect(migrate(sql, tx)).toBe(1);
+			const current = SCHEMA_STEPS.length;
+			expect(migrate(sql, tx)).toBe(current);
 
-			// The first ALTER has a path: a step 2 on an object at version 1.
-			const withStep2 = [...SCHEMA_STEPS, ["ALTER TABLE borrows ADD COLUMN node_id TEXT"]];
-			expect(migrate(sql, tx, withStep2)).toBe(2);
-			expect(sql.exec("SELECT token, node_id FROM borrows").toArray()).toEqual([
-				{ token: borrow().token, node_id: null },
+			// A step appended later runs on an object at the current version.
+			const withNext = [...SCHEMA_STEPS, ["ALTER TABLE borrows ADD COLUMN test_only TEXT"]];
+			expect(migrate(sql, tx, withNext)).toBe(current + 1);
+			expect(sql.exec("SELECT token, test_only FROM borrows").toArray()).toEqual([
+				{ token: borrow().token, test_only: null },
 			]);
 			// Run again (every start does): the ALTER is not repeated, which would throw.
-			expect(migrate(sql, tx, withStep2)).toBe(2);
+			expect(migrate(sql, tx, withNext)).toBe(current + 1);
 
-			const broken = [...withStep2, ["CREATE TABLE half_done (x INTEGER)", "NOT SQL"]];
+			const broken = [...withNext, ["CREATE TABLE half_done (x INTEGER)", "NOT SQL"]];
 			expect(() => migrate(sql, tx, broken)).toThrow();
-			expect(schemaVersion(sql)).toBe(2);
+			expect(schemaVersion(sql)).toBe(current + 1);
 			expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'half_done'").toArray()).toEqual(
 				[],
 			);
