@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // npm run bench:profile — V8 CPU profile of the product isolate (and of the
 // local D1 and rate-limiter simulators) under fresh-checkout load at 32
 // connections, through workerd's inspector. Prints where the isolate's time
@@ -11,23 +12,19 @@
 // BENCH_PROFILE_CONNECTIONS (default 32).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { checkoutBody, createLicenses, parseCheckout } from "./lib/api.mjs";
+import { buildWorkers } from "./lib/build.mjs";
+import { ROOT } from "./lib/common.mjs";
+import { callOp, makeClient } from "./lib/http.mjs";
+import { runPhase, tokenFactory } from "./lib/load.mjs";
+import { cdpConnect } from "./lib/proc.mjs";
 import {
 	applyMigrations,
-	buildWorkers,
-	callOp,
-	cdpConnect,
-	checkoutBody,
-	createLicenses,
-	makeClient,
 	makeSecrets,
-	parseCheckout,
-	ROOT,
-	runPhase,
 	seedPrincipal,
 	startMiniflare,
 	storageDir,
-	tokenFactory,
-} from "./lib/harness.mjs";
+} from "./lib/workerd.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const MODE = process.env.BENCH_PROFILE_MODE ?? "fresh";

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // npm run soak — 100,000 checkouts against 100 licenses with a 1-minute borrow
 // TTL; 90 % are checked in at once, the rest expire through the object's alarm
 // in real time, so live usage stays bounded. Samples workerd memory as it goes,
@@ -8,27 +9,20 @@
 // Stops by itself: SOAK_CHECKOUTS (default 100000) or SOAK_MAX_MINUTES (default 40).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { checkoutBody, createLicenses, parseCheckout } from "./lib/api.mjs";
+import { buildWorkers } from "./lib/build.mjs";
+import { ROOT, round, sleep } from "./lib/common.mjs";
+import { callOp, makeClient } from "./lib/http.mjs";
+import { tokenFactory } from "./lib/load.mjs";
+import { isolateHeaps, procCpuSeconds, workerdPids } from "./lib/proc.mjs";
 import {
 	applyMigrations,
-	buildWorkers,
-	callOp,
-	checkoutBody,
-	createLicenses,
-	isolateHeaps,
-	makeClient,
 	makeSecrets,
-	parseCheckout,
-	procCpuSeconds,
-	ROOT,
-	round,
 	runAndExit,
 	seedPrincipal,
-	sleep,
 	startMiniflare,
 	storageDir,
-	tokenFactory,
-	workerdPids,
-} from "./lib/harness.mjs";
+} from "./lib/workerd.mjs";
 
 const TOTAL = Number(process.env.SOAK_CHECKOUTS ?? 100_000);
 const MAX_MS = Number(process.env.SOAK_MAX_MINUTES ?? 40) * 60_000;
@@ -93,12 +87,13 @@ async function main() {
 			const [x] = await o.exec(
 				"SELECT COUNT(*) AS n, COALESCE(SUM(length(record) + 16), 0) AS bytes FROM outbox",
 			);
-			totals.active += b.active ?? 0;
-			totals.checkedIn += b.checkedIn ?? 0;
-			totals.expired += b.expired ?? 0;
-			totals.clientTokens += c.n;
-			totals.outbox += x.n;
-			totals.bytes += b.bytes + c.bytes + x.bytes;
+			const num = (/** @type {unknown} */ v) => Number(v ?? 0);
+			totals.active += num(b.active);
+			totals.checkedIn += num(b.checkedIn);
+			totals.expired += num(b.expired);
+			totals.clientTokens += num(c.n);
+			totals.outbox += num(x.n);
+			totals.bytes += num(b.bytes) + num(c.bytes) + num(x.bytes);
 		}
 		return { ...totals, objectMiB: round(totals.bytes / 1048576, 1) };
 	}
@@ -141,6 +136,7 @@ async function main() {
 	let errors = 0;
 	let firstError = null;
 	let nextSample = SAMPLE_EVERY;
+	/** @type {Promise<void> | null} */
 	let sampling = null;
 	const deadline = performance.now() + MAX_MS;
 	const fail = (what) => {

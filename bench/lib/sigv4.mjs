@@ -1,3 +1,4 @@
+// @ts-check
 // A small SigV4 signer for the load generator (node:crypto). The derived
 // signing key is cached per (secret, date, region, service), as real SDKs do,
 // so a request costs two SHA-256 and one HMAC on the client side.
@@ -21,7 +22,8 @@ export function makeSigner({
 	service = "license-manager",
 }) {
 	let keyDate = "";
-	let kSigning = null;
+	/** @type {Buffer} */
+	let kSigning = Buffer.alloc(0);
 	/** Headers for `POST /` with `body` (a string or Buffer) to `host` ("127.0.0.1:port"). */
 	return function sign(operation, body, host, nowMs = Date.now()) {
 		const amzDate = amzDateOf(nowMs);

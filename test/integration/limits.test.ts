@@ -360,9 +360,11 @@ describe("live borrows per license", () => {
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 2 }]);
 
 		// Storage as an older version left it: no counters row, and (older than the
-		// versioned schema too) no stored schema version. A restart seeds it.
+		// versioned schema too) no stored schema version nor what later steps added.
+		// A restart seeds it.
 		await objectRows(arn, "DELETE FROM counters");
 		await objectRows(arn, "DROP TABLE schema_version");
+		await objectRows(arn, "ALTER TABLE client_tokens DROP COLUMN unsigned");
 		await evictDurableObject(stubOf(arn));
 		expect(await consumed(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 2 }]);

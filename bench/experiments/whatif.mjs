@@ -1,4 +1,11 @@
 #!/usr/bin/env node
+// @ts-check
+// An experiment, not part of the bench proper (and never of CI). It patches a COPY
+// of src/ with regular expressions, so it is only as good as its anchors: when the
+// code moves, a variant whose anchor is gone is skipped with a message, and the
+// patches must be rewritten by hand. Use it to ask "what if this stage were free?",
+// then confirm with `npm run bench` on real code.
+//
 // npm run bench:whatif — attributes the checkout overhead by measuring variants
 // of the product built from a patched COPY of src/ (bench/.build/whatif/; src/
 // itself is never touched). Each variant answers "what would this stage cost if
@@ -18,27 +25,19 @@
 // VM cancels out. BENCH_VARIANTS=nodrain,nosign picks some; BENCH_SECONDS (default 4).
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stop as stopEsbuild } from "esbuild";
+import { checkoutBody, createLicenses, parseCheckout } from "../lib/api.mjs";
+import { buildWorkers, bundle, stopEsbuild } from "../lib/build.mjs";
+import { ROOT, round } from "../lib/common.mjs";
+import { callOp, makeClient } from "../lib/http.mjs";
+import { runPhase, tokenFactory } from "../lib/load.mjs";
+import { waitIdle, workerdPids } from "../lib/proc.mjs";
 import {
 	applyMigrations,
-	buildWorkers,
-	bundle,
-	callOp,
-	checkoutBody,
-	createLicenses,
-	makeClient,
 	makeSecrets,
-	parseCheckout,
-	ROOT,
-	round,
-	runPhase,
 	seedPrincipal,
 	startMiniflare,
 	storageDir,
-	tokenFactory,
-	waitIdle,
-	workerdPids,
-} from "./lib/harness.mjs";
+} from "../lib/workerd.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -51,12 +50,12 @@ const P = {
 		replace: "$1\n\t\treturn null; // whatif: never schedule the drain\n",
 	},
 	noalarm: {
-		file: "license/object.ts",
-		find: /(private scheduleAlarm\(\)[^\n]*\{)\n/,
+		file: "license/alarm.ts",
+		find: /(\n\tschedule\(\): void \{)\n/,
 		replace: "$1\n\t\treturn; // whatif: no alarm bookkeeping\n",
 	},
 	coalesce: {
-		file: "license/object.ts",
+		file: "license/alarm.ts",
 		find: /const OUTBOX_COALESCE_MS = [\d_]+;/,
 		replace: `const OUTBOX_COALESCE_MS = ${DRAIN_DELAY_MS}; // whatif`,
 	},
@@ -146,7 +145,8 @@ async function buildVariant(name, patches) {
 	const outfile = join(dir, "product.js");
 	try {
 		await bundle(join(dir, "src/index.ts"), outfile, "silent");
-	} catch (err) {
+	} catch (error) {
+		const err = /** @type {Error} */ (error);
 		console.log(
 			`${name}: skipped (the patched copy does not build: ${String(err.message).split("\n")[1] ?? err.message})`,
 		);

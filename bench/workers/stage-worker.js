@@ -1,16 +1,18 @@
+// @ts-check
 // Bench-only worker, loaded beside the product in the same workerd (never a
 // route of the product). It measures, inside workerd, the stages a checkout is
 // made of: raw PS384 signing with the configured key, the product's token
 // signing and SigV4 verification functions, the rate-limit binding, a Durable
 // Object RPC with and without a checkout-shaped SQLite transaction, a D1 batch,
-// and the product's LicenseObject.checkout called over RPC without HTTP in front.
+// and the license object's share of a checkout (its decision and the store-back of
+// the signed response, over RPC without HTTP in front).
 // Each endpoint runs a batch; the caller times it from outside (Date.now() in
 // workerd only advances across I/O).
 import { DurableObject } from "cloudflare:workers";
-import { verifySigV4 } from "../src/auth/sigv4";
-import { licenseStub } from "../src/license/contract";
-import { parseLicenseArn } from "../src/licenseIds";
-import { signBorrowToken } from "../src/signing/token";
+import { verifySigV4 } from "../../src/auth/sigv4";
+import { licenseStub, signedCheckoutResponse } from "../../src/license/contract";
+import { parseLicenseArn } from "../../src/licenseIds";
+import { signEncodedClaims, tokenSignerAt } from "../../src/signing/token";
 
 const encoder = new TextEncoder();
 let signingKey;
@@ -37,6 +39,7 @@ function rawKey(env) {
 async function pool(n, concurrency, fn) {
 	let next = 0;
 	let ok = 0;
+	/** @type {string | null} */
 	let firstError = null;
 	async function run() {
 		while (next < n) {
@@ -44,7 +47,7 @@ async function pool(n, concurrency, fn) {
 			try {
 				if ((await fn(i)) !== false) ok++;
 			} catch (err) {
-				firstError ??= String(err?.stack ?? err);
+				firstError ??= String(/** @type {Error} */ (err)?.stack ?? err);
 			}
 		}
 	}
@@ -75,11 +78,12 @@ const handlers = {
 		});
 	},
 
-	/** The product's signBorrowToken (claims JSON, base64url, sign), sequentially. */
+	/** The Worker's signing of a decided checkout (key lookup, base64url of the stored claims, sign), sequentially. */
 	async token(env, q) {
 		const now = Date.now();
-		return pool(q.n, 1, async (i) => {
-			const jws = await signBorrowToken(env, { ...q.claims, jti: `${q.claims.jti}${i}` }, now);
+		const claims = JSON.stringify(q.claims);
+		return pool(q.n, 1, async () => {
+			const jws = await signEncodedClaims(await tokenSignerAt(env, now), claims);
 			return jws.length > 0;
 		});
 	},
@@ -125,7 +129,7 @@ const handlers = {
 		);
 	},
 
-	/** `n` rounds of the three MIN() queries the product's scheduleAlarm runs after every checkout (in one RPC). */
+	/** `n` rounds of the four queries of the product's LicenseAlarm.schedule() (in one RPC). */
 	async queries(env, q) {
 		const stub = env.STAGE.get(env.STAGE.idFromName(q.object ?? "write"));
 		const n = await stub.queries(q.n);
@@ -151,18 +155,28 @@ const handlers = {
 		return { n: q.n, ok: q.n, errors: 0 };
 	},
 
-	/** LicenseObject.checkout over RPC, as checkoutBorrowLicense calls it, minus HTTP, SigV4 and validation. */
+	/**
+	 * The license object's share of a checkout, over RPC as checkoutBorrowLicense
+	 * makes it, minus HTTP, SigV4, validation and the signature: the decision
+	 * (LicenseObject.checkout) and the store-back of a response
+	 * (storeCheckoutResponse). With `sign`, the Worker's signature in between too.
+	 */
 	async doCheckout(env, q) {
-		const stubs = q.arns.map((arn) => [arn, licenseStub(env, parseLicenseArn(arn).licenseId)]);
+		const stubs = q.arns.map((/** @type {string} */ arn) => [
+			arn,
+			licenseStub(env, /** @type {{ licenseId: string }} */ (parseLicenseArn(arn)).licenseId),
+		]);
+		const signer = q.sign ? await tokenSignerAt(env, Date.now()) : null;
 		return pool(q.n, q.concurrency ?? 1, async (i) => {
 			const [arn, stub] = stubs[i % stubs.length];
 			const clientToken = `${q.tag}${i}`;
-			const result = await stub.checkout({
-				caller: {
-					accountId: q.account,
-					accessKeyId: q.accessKeyId,
-					requestId: crypto.randomUUID(),
-				},
+			const caller = {
+				accountId: q.account,
+				accessKeyId: q.accessKeyId,
+				requestId: crypto.randomUUID(),
+			};
+			const decided = await stub.checkout({
+				caller,
 				licenseArn: arn,
 				clientToken,
 				requestHash: await sha256Hex(`${arn}\n${clientToken}`),
@@ -170,7 +184,18 @@ const handlers = {
 				nodeId: "bench-node-0001",
 				checkoutMetadata: [{ Name: "host", Value: "bench-host-01" }],
 			});
-			if (!result.ok) throw new Error(JSON.stringify(result.error));
+			if (!decided.ok) throw new Error(JSON.stringify(decided.error));
+			const { unsigned } = decided.value;
+			if (!unsigned) throw new Error("a fresh ClientToken was answered as a replay");
+			const token = signer
+				? await signEncodedClaims(signer, unsigned.claims)
+				: `${"x".repeat(500)}.${"y".repeat(800)}.${"z".repeat(512)}`;
+			const stored = await stub.storeCheckoutResponse(
+				caller,
+				clientToken,
+				signedCheckoutResponse(unsigned, token),
+			);
+			if (!stored.ok) throw new Error(JSON.stringify(stored.error));
 			return true;
 		});
 	},
@@ -221,6 +246,7 @@ export class StageObject extends DurableObject {
 			sql.exec("SELECT MIN(expires_at) AS t FROM borrows WHERE status = 'ACTIVE'").toArray();
 			sql.exec("SELECT next_attempt_at AS t FROM outbox ORDER BY id LIMIT 1").toArray();
 			sql.exec("SELECT MIN(purge_at) AS t FROM client_tokens").toArray();
+			sql.exec("SELECT MIN(returned_at) AS t FROM borrows WHERE status <> 'ACTIVE'").toArray();
 		}
 		return n;
 	}
@@ -241,6 +267,7 @@ export class StageObject extends DurableObject {
 		return this.left ?? 0;
 	}
 
+	/** @override */
 	async alarm() {
 		this.left = (this.left ?? 1) - 1;
 		if (this.left > 0) await this.ctx.storage.setAlarm(Date.now());
@@ -309,7 +336,10 @@ export default {
 			const out = await handler(env, q);
 			return Response.json(out);
 		} catch (err) {
-			return Response.json({ error: String(err?.stack ?? err) }, { status: 500 });
+			return Response.json(
+				{ error: String(/** @type {Error} */ (err)?.stack ?? err) },
+				{ status: 500 },
+			);
 		}
 	},
 };
