@@ -32,7 +32,7 @@ export interface Limits {
 	licenseDocumentBytes: number;
 	/** UTF-8 bytes of one checkout's NodeId + CheckoutMetadata, serialised (MAX_CHECKOUT_METADATA_BYTES). */
 	checkoutMetadataBytes: number;
-	/** Live borrows of one license, in-flight ones included (MAX_LIVE_BORROWS_PER_LICENSE). */
+	/** Live borrows of one license (MAX_LIVE_BORROWS_PER_LICENSE); a checkout counts from its decision. */
 	liveBorrowsPerLicense: number;
 	/** UTF-8 bytes of one List* response (MAX_LIST_RESPONSE_BYTES). */
 	listResponseBytes: number;

@@ -9,15 +9,16 @@ import { type Borrow, isCounted, type Lease, type License } from "./model";
  */
 
 /**
- * What a license's borrows hold at the moment of a decision, borrows still being
- * signed included: they count against every limit, so a burst cannot pass one. The
+ * What a license's borrows hold at the moment of a decision. A checkout is committed
+ * before its token is signed, so every decided borrow counts against every limit
+ * and a burst cannot pass one. The
  * borrow policy (SPEC §10) adds what it needs here — per node, per account — and is
  * decided by `planBorrow` in the same synchronous step as capacity.
  */
 export interface Holdings {
-	/** Units of an entitlement held by live and in-flight borrows. */
+	/** Units of an entitlement held by live borrows. */
 	units(entitlement: string): number;
-	/** Live and in-flight borrows (SPEC §11 live borrows per license). */
+	/** Live borrows (SPEC §11 live borrows per license). */
 	borrows: number;
 }
 

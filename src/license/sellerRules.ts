@@ -123,7 +123,7 @@ export function deletionRefusal(license: License, sourceVersion: string): Failur
 	);
 }
 
-/** DeleteLicense waits for live borrows (in-flight ones included) to end. */
+/** DeleteLicense waits for live borrows (a checkout's counts from its decision, before signing) to end. */
 export function liveBorrowsRefusal(liveBorrows: number): Failure | null {
 	if (liveBorrows <= 0) return null;
 	return fail(
