@@ -227,6 +227,9 @@ export class StageObject extends DurableObject {
 		sql.exec(`CREATE TABLE IF NOT EXISTS borrows (token TEXT PRIMARY KEY, account_id TEXT, client_token TEXT,
 			status TEXT, issued_at INTEGER, expires_at INTEGER, returned_at INTEGER, leases TEXT)`);
 		sql.exec("CREATE INDEX IF NOT EXISTS borrows_live ON borrows (status, expires_at)");
+		sql.exec(
+			"CREATE INDEX IF NOT EXISTS borrows_ended ON borrows (returned_at) WHERE status <> 'ACTIVE'",
+		);
 		sql.exec(`CREATE TABLE IF NOT EXISTS client_tokens (account_id TEXT, client_token TEXT, request_hash TEXT,
 			response TEXT, consumption_token TEXT, purge_at INTEGER, PRIMARY KEY (account_id, client_token))`);
 		sql.exec("CREATE INDEX IF NOT EXISTS client_tokens_purge ON client_tokens (purge_at)");

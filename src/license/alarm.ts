@@ -21,7 +21,7 @@ export interface AlarmDue {
 }
 
 /** How long fresh checkout records may wait so that many share one D1 batch (and one alarm). */
-const OUTBOX_COALESCE_MS = 2000;
+const OUTBOX_COALESCE_MS = 5000;
 /**
  * Retention purges are not urgent: one alarm takes every borrow that ended within
  * this window, rather than one alarm per ended borrow 30 days later.

@@ -1,7 +1,7 @@
 import type { BorrowTokenClaims } from "../../packages/verify/src/claims";
 import { base64url } from "../encoding";
 import type { Env } from "../env";
-import { importSigningKey, scheduledKeys, signingKeyAt } from "./keys";
+import { importSigningKey, type ScheduledKey, scheduledKeys, signingKeyAt } from "./keys";
 
 /**
  * The claims AWS's sample verifier reads, plus iss/sub/exp/jti for standard JWT
@@ -29,14 +29,23 @@ export interface TokenSigner {
 	key: CryptoKey;
 }
 
+/** One signer per scheduled key (those are parsed once per env): a checkout asks twice. */
+const signers = new WeakMap<ScheduledKey, Promise<TokenSigner>>();
+
 /**
- * The signer active at `now`. Throws SigningConfigError if the keys cannot be
+ * The signer active at `now`. Fails with SigningConfigError if the keys cannot be
  * loaded or imported: the Worker asks before a checkout is decided, so a key that
  * cannot sign fails the request before anything is reserved.
  */
-export async function tokenSignerAt(env: Env, now: number): Promise<TokenSigner> {
+export function tokenSignerAt(env: Env, now: number): Promise<TokenSigner> {
 	const key = signingKeyAt(scheduledKeys(env), now);
-	return { kid: key.kid, key: await importSigningKey(key) };
+	let signer = signers.get(key);
+	if (!signer) {
+		signer = importSigningKey(key).then((cryptoKey) => ({ kid: key.kid, key: cryptoKey }));
+		signer.catch(() => signers.delete(key));
+		signers.set(key, signer);
+	}
+	return signer;
 }
 
 /**

@@ -26,7 +26,7 @@ describe("nextWakeTime", () => {
 
 	it("lets fresh outbox rows gather for 2 s; a retry keeps its backoff", () => {
 		expect(nextWakeTime({ ...nothing, outbox: { at: NOW, retry: false } }, NOW, retention)).toBe(
-			NOW + 2000,
+			NOW + 5000,
 		);
 		expect(
 			nextWakeTime({ ...nothing, outbox: { at: NOW + 500, retry: true } }, NOW, retention),
