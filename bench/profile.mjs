@@ -40,7 +40,12 @@ const storage = storageDir();
 const { mf, productUrl } = await startMiniflare(paths, secrets, {
 	persistPath: storage.path,
 	inspectorPort: 0,
-	limiter: process.env.BENCH_LIMITER === "off" ? "off" : process.env.BENCH_LIMITER === "miniflare" ? "miniflare" : "in-process",
+	limiter:
+		process.env.BENCH_LIMITER === "off"
+			? "off"
+			: process.env.BENCH_LIMITER === "miniflare"
+				? "miniflare"
+				: "in-process",
 });
 try {
 	await main();

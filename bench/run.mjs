@@ -37,6 +37,7 @@ import {
 	seedPrincipal,
 	startMiniflare,
 	storageDir,
+	workerdLog,
 } from "./lib/workerd.mjs";
 
 const QUICK = process.argv.includes("--quick");
@@ -514,6 +515,9 @@ async function main() {
 	);
 	console.log(
 		`workerd RSS: ${rssBefore.toFixed(1)} MiB before load, ${rssAfter.toFixed(1)} MiB after (${(rssAfter - rssBefore >= 0 ? "+" : "") + (rssAfter - rssBefore).toFixed(1)} MiB)`,
+	);
+	console.log(
+		`request log lines written by the product (counted, not printed): ${workerdLog.requestLines}`,
 	);
 	console.log(
 		`storage: ${storage.kind}; product ${productRevision()}${QUICK ? "; --quick (figures not comparable)" : ""}`,

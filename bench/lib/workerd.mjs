@@ -57,6 +57,9 @@ export function makeSecrets() {
  *   more builds of the product beside it, each with its own objects and D1
  */
 
+/** What workerd logged: the product's request lines are counted, not printed. */
+export const workerdLog = { requestLines: 0 };
+
 /** @param {LimiterMode | boolean} mode */
 function limiterMode(mode) {
 	return mode === true ? "miniflare" : mode === false ? "off" : mode;
@@ -110,6 +113,13 @@ export async function startMiniflare(
 	const mf = new Miniflare(
 		convertV4MiniflareOptions(
 			/** @type {import("miniflare").V4MiniflareOptions} */ ({
+				// The product writes one JSON line per request (SPEC §12): they are made (their
+				// cost is measured) and counted, not printed; anything else is shown.
+				handleStructuredLogs: (/** @type {{ level: string, message: string }} */ log) => {
+					if (log.message.startsWith('{"type":"request"')) workerdLog.requestLines++;
+					else if (log.level === "error" || log.level === "warn") console.error(log.message);
+					else console.log(log.message);
+				},
 				...(inspectorPort !== undefined ? { inspectorPort } : {}),
 				...(persistPath !== undefined ? { resourcePersistencePath: persistPath } : {}),
 				// Soak only: lets Node run SQL in the license objects (Miniflare wraps the class to allow it).

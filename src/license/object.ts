@@ -4,6 +4,7 @@ import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { mintConsumptionToken } from "../licenseIds";
 import { type Page, type PageBudget, takePage } from "../listPage";
+import { logEvent } from "../log";
 import { type Failure, fail, type Result } from "../result";
 import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
@@ -191,7 +192,7 @@ export class LicenseObject extends DurableObject<Env> {
 			: null;
 		if (stored === null) {
 			// Records outlive their borrow by a day; one missing here is a bug, not a client error.
-			console.error("checkout store-back found no ClientToken record");
+			logEvent("checkout_store_back_without_record", {}, "error");
 			return fail(
 				"ServerInternalException",
 				"The server experienced an internal error. Try again.",

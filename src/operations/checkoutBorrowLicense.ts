@@ -3,6 +3,7 @@ import { jsonLength, sha256Hex } from "../encoding";
 import type { Env } from "../env";
 import { type RequestedEntitlement, signedCheckoutResponse } from "../license/contract";
 import { ENTITLEMENT_UNITS, type Metadata } from "../license/model";
+import { errorText, logEvent } from "../log";
 import { AwsError, unwrap } from "../protocol/errors";
 import { show, Validator } from "../protocol/validation";
 import { signEncodedClaims, type TokenSigner, tokenSignerAt } from "../signing/token";
@@ -199,7 +200,7 @@ async function signerOrOutage(env: Env, at: number): Promise<TokenSigner> {
 
 /** A key that cannot sign is an outage, not the caller's fault: log it here, tell nothing. */
 function signingOutage(err: unknown): AwsError {
-	console.error("checkout signing failed:", err instanceof Error ? err.message : String(err));
+	logEvent("checkout_signing_failed", { error: errorText(err) }, "error");
 	return new AwsError(
 		"ServerInternalException",
 		"The server experienced an internal error. Try again.",
