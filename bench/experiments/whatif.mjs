@@ -17,6 +17,7 @@
 //   coalesce    OUTBOX_COALESCE_MS (how long checkout records gather before the drain
 //               alarm) set to BENCH_DRAIN_DELAY_MS (default 5000)
 //   nosign      crypto.subtle.sign replaced by a constant 384-byte signature
+//   nolog       no request log line (SPEC §12's one JSON line per request)
 //   floor       nolimiter + noalarm + nosign: what is left of the path
 //
 // Each variant runs in the same workerd as the unmodified product ("base"), each
@@ -59,6 +60,11 @@ const P = {
 		find: /const OUTBOX_COALESCE_MS = [\d_]+;/,
 		replace: `const OUTBOX_COALESCE_MS = ${DRAIN_DELAY_MS}; // whatif`,
 	},
+	nolog: {
+		file: "log.ts",
+		find: /(export function logRequest\(line: RequestLogLine\): void \{)\n/,
+		replace: "$1\n\treturn; // whatif: no request log line\n",
+	},
 	nosign: {
 		file: "signing/token.ts",
 		find: /await crypto\.subtle\.sign\(/,
@@ -72,6 +78,7 @@ const VARIANTS = {
 	noalarm: { patches: [P.nodrain, P.noalarm], limiter: true },
 	coalesce: { patches: [P.coalesce], limiter: true },
 	nosign: { patches: [P.nosign], limiter: true },
+	nolog: { patches: [P.nolog], limiter: true },
 	floor: { patches: [P.nodrain, P.noalarm, P.nosign], limiter: false },
 };
 
