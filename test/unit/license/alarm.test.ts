@@ -24,7 +24,7 @@ describe("nextWakeTime", () => {
 		expect(nextWakeTime(due, NOW, retention)).toBe(NOW + 40_000);
 	});
 
-	it("lets fresh outbox rows gather for 2 s; a retry keeps its backoff", () => {
+	it("lets fresh outbox rows gather for 5 s; a retry keeps its backoff", () => {
 		expect(nextWakeTime({ ...nothing, outbox: { at: NOW, retry: false } }, NOW, retention)).toBe(
 			NOW + 5000,
 		);
