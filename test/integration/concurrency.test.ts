@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { borrow, borrowBody, consumed, createLicense, objectRows } from "../helpers/d1";
-import { uniqueToken } from "../helpers/licenses";
+import { checkoutBody, createLicense, uniqueToken } from "../helpers/fixtures";
+import { objectRows } from "../helpers/storage";
+import { checkoutCall, usage } from "../helpers/wire";
 
 /**
  * SPEC §4 steps 4 and 9 under load: the object interleaves calls at every await
@@ -9,7 +10,7 @@ import { uniqueToken } from "../helpers/licenses";
  * for bursts of simultaneous requests, not only for sequential ones.
  */
 
-type Reply = Awaited<ReturnType<typeof borrow>>;
+import type { Reply } from "../helpers/wire";
 
 /*
  * workerd's WebCrypto finishes synchronously, so a bare burst would never
@@ -58,7 +59,7 @@ describe("concurrent CheckoutBorrowLicense", () => {
 	it("grants exactly MaxCount of 40 simultaneous single-seat borrows", async () => {
 		const arn = await createLicense();
 		const replies = await Promise.all(
-			Array.from({ length: 40 }, () => borrow(borrowBody(arn, SEATS()))),
+			Array.from({ length: 40 }, () => checkoutCall(checkoutBody(arn, { Entitlements: SEATS() }))),
 		);
 
 		const ok = replies.filter((r) => r.status === 200);
@@ -75,7 +76,7 @@ describe("concurrent CheckoutBorrowLicense", () => {
 		expect(tokens.size).toBe(7);
 
 		expect(rsaSignatures).toBe(7);
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		const rows = await activeBorrows(arn);
 		expect(rows).toHaveLength(7);
 		expect(new Set(rows.map((r) => r.token))).toEqual(tokens);
@@ -83,7 +84,9 @@ describe("concurrent CheckoutBorrowLicense", () => {
 
 	it("reserves multi-entitlement borrows all-or-nothing", async () => {
 		const arn = await createLicense();
-		const first = await borrow(borrowBody(arn, SEATS_AND_HOURS("1", "3000")));
+		const first = await checkoutCall(
+			checkoutBody(arn, { Entitlements: SEATS_AND_HOURS("1", "3000") }),
+		);
 		expect(first.status).toBe(200);
 		expect(first.json.EntitlementsAllowed).toEqual([
 			{ Name: "Seats", Unit: "Count", Value: "1" },
@@ -91,10 +94,12 @@ describe("concurrent CheckoutBorrowLicense", () => {
 		]);
 
 		// Seats would fit (1 of 7 used) but Hours would not (600 of 3600 left).
-		const second = await borrow(borrowBody(arn, SEATS_AND_HOURS("1", "1000")));
+		const second = await checkoutCall(
+			checkoutBody(arn, { Entitlements: SEATS_AND_HOURS("1", "1000") }),
+		);
 		expectNoEntitlements(second);
 		expect(second.json.message).toMatch(/Hours/);
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "3000", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "3000", Tier: "0" });
 		expect(await activeBorrows(arn)).toHaveLength(1);
 	});
 
@@ -102,7 +107,9 @@ describe("concurrent CheckoutBorrowLicense", () => {
 		const arn = await createLicense();
 		// Hours is the binding limit: 3600 / 900 = 4 fit, while Seats alone would allow 7.
 		const replies = await Promise.all(
-			Array.from({ length: 10 }, () => borrow(borrowBody(arn, SEATS_AND_HOURS("1", "900")))),
+			Array.from({ length: 10 }, () =>
+				checkoutCall(checkoutBody(arn, { Entitlements: SEATS_AND_HOURS("1", "900") })),
+			),
 		);
 		const ok = replies.filter((r) => r.status === 200);
 		expect(ok).toHaveLength(4);
@@ -114,7 +121,7 @@ describe("concurrent CheckoutBorrowLicense", () => {
 			]);
 		}
 		expect(rsaSignatures).toBe(4);
-		expect(await consumed(arn)).toEqual({ Seats: "4", Hours: "3600", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "4", Hours: "3600", Tier: "0" });
 
 		const rows = await activeBorrows(arn);
 		expect(rows).toHaveLength(4);
@@ -126,8 +133,8 @@ describe("concurrent CheckoutBorrowLicense", () => {
 			]);
 		}
 		// The usage table is the sum of the live leases, entitlement by entitlement.
-		const usage = await objectRows(arn, "SELECT name, consumed FROM usage ORDER BY name");
-		expect(usage).toEqual([
+		const usageRows = await objectRows(arn, "SELECT name, consumed FROM usage ORDER BY name");
+		expect(usageRows).toEqual([
 			{ name: "Hours", consumed: 3600 },
 			{ name: "Seats", consumed: 4 },
 		]);
@@ -137,8 +144,8 @@ describe("concurrent CheckoutBorrowLicense", () => {
 describe("ClientToken under concurrency", () => {
 	it("answers 10 simultaneous duplicates with one reservation and byte-identical bodies", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, SEATS());
-		const replies = await Promise.all(Array.from({ length: 10 }, () => borrow(body)));
+		const body = checkoutBody(arn, { Entitlements: SEATS() });
+		const replies = await Promise.all(Array.from({ length: 10 }, () => checkoutCall(body)));
 
 		for (const r of replies) expect(r.status).toBe(200);
 		const texts = new Set(replies.map((r) => r.text));
@@ -148,7 +155,7 @@ describe("ClientToken under concurrency", () => {
 		expect(new Set(ids).size).toBe(10);
 		expect(rsaSignatures).toBe(1);
 
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 		const rows = await objectRows(arn, "SELECT token, client_token FROM borrows");
 		expect(rows).toEqual([
 			{ token: replies[0]?.json.LicenseConsumptionToken, client_token: body.ClientToken },
@@ -159,29 +166,31 @@ describe("ClientToken under concurrency", () => {
 			{ ...body, Entitlements: SEATS("2") },
 			{ ...body, NodeId: "another-node" },
 		]) {
-			const res = await borrow(other);
+			const res = await checkoutCall(other);
 			expect(res.status).toBe(400);
 			expect(res.json.__type).toBe("ValidationException");
 			expect(res.json.message).toMatch(/ClientToken/);
 		}
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 		expect(await objectRows(arn, "SELECT token FROM borrows")).toHaveLength(1);
 
 		// And the original request still replays, byte for byte.
-		const again = await borrow(body);
+		const again = await checkoutCall(body);
 		expect(again.status).toBe(200);
 		expect(again.text).toBe(replies[0]?.text);
 	});
 
 	it("treats a request with defaulted Value and reordered entitlements as the same request", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, [
-			{ Name: "Tier", Unit: "None" },
-			{ Name: "Seats", Unit: "Count" },
-		]);
-		const first = await borrow(body);
+		const body = checkoutBody(arn, {
+			Entitlements: [
+				{ Name: "Tier", Unit: "None" },
+				{ Name: "Seats", Unit: "Count" },
+			],
+		});
+		const first = await checkoutCall(body);
 		expect(first.status).toBe(200);
-		const same = await borrow({
+		const same = await checkoutCall({
 			...body,
 			Entitlements: [
 				{ Name: "Seats", Unit: "Count", Value: "1" },
@@ -190,30 +199,32 @@ describe("ClientToken under concurrency", () => {
 		});
 		expect(same.status).toBe(200);
 		expect(same.text).toBe(first.text);
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 	});
 
 	it("replays a stored success after capacity is full", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, SEATS());
-		const first = await borrow(body);
+		const body = checkoutBody(arn, { Entitlements: SEATS() });
+		const first = await checkoutCall(body);
 		expect(first.status).toBe(200);
-		expect((await borrow(borrowBody(arn, SEATS("6")))).status).toBe(200);
-		expectNoEntitlements(await borrow(borrowBody(arn, SEATS())));
+		expect((await checkoutCall(checkoutBody(arn, { Entitlements: SEATS("6") }))).status).toBe(200);
+		expectNoEntitlements(await checkoutCall(checkoutBody(arn, { Entitlements: SEATS() })));
 
-		const replay = await borrow(body);
+		const replay = await checkoutCall(body);
 		expect(replay.status).toBe(200);
 		expect(replay.text).toBe(first.text);
 		expect(replay.headers.get("x-amzn-RequestId")).not.toBe(first.headers.get("x-amzn-RequestId"));
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		expect(await activeBorrows(arn)).toHaveLength(2);
 	});
 
 	it("answers every duplicate group of a mixed burst consistently", async () => {
 		const arn = await createLicense();
-		const bodies = Array.from({ length: 20 }, () => borrowBody(arn, SEATS(), uniqueToken("mix")));
+		const bodies = Array.from({ length: 20 }, () =>
+			checkoutBody(arn, { Entitlements: SEATS(), ClientToken: uniqueToken("mix") }),
+		);
 		// Interleave the duplicates so each group's copies arrive apart from each other.
-		const sends = [0, 1, 2].flatMap(() => bodies.map((b) => ({ body: b, reply: borrow(b) })));
+		const sends = [0, 1, 2].flatMap(() => bodies.map((b) => ({ body: b, reply: checkoutCall(b) })));
 		const replies = await Promise.all(
 			sends.map(async (s) => ({ token: s.body.ClientToken, res: await s.reply })),
 		);
@@ -237,7 +248,7 @@ describe("ClientToken under concurrency", () => {
 		}
 		expect(granted.size).toBe(7);
 		expect(rsaSignatures).toBe(7);
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		const rows = await activeBorrows(arn);
 		expect(new Set(rows.map((r) => r.token))).toEqual(granted);
 	});
@@ -255,8 +266,8 @@ describe("ClientToken under concurrency", () => {
 			}
 			return result;
 		});
-		const body = borrowBody(arn, SEATS("7"));
-		const replies = await Promise.all([borrow(body), borrow(body), borrow(body)]);
+		const body = checkoutBody(arn, { Entitlements: SEATS("7") });
+		const replies = await Promise.all([checkoutCall(body), checkoutCall(body), checkoutCall(body)]);
 
 		const failed = replies.filter((r) => r.status !== 200);
 		expect(failed).toHaveLength(1);
@@ -269,7 +280,7 @@ describe("ClientToken under concurrency", () => {
 		expect(ok[0]?.json.EntitlementsAllowed).toEqual(SEATS("7"));
 
 		// The failed attempt left no reservation: exactly one borrow of 7 holds the license.
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		expect(await activeBorrows(arn)).toHaveLength(1);
 	});
 });

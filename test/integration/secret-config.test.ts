@@ -17,9 +17,10 @@ import type { Env } from "../../src/env";
 import app from "../../src/index";
 import { LicenseObject } from "../../src/license/object";
 import { SigningConfigError, scheduledKeys } from "../../src/signing/keys";
-import { checkoutBody, expectAwsError, type Reply, usageText } from "../helpers/assertions";
-import { call, signedRequest } from "../helpers/client";
-import { createLicense, stubOf } from "../helpers/d1";
+import { expectAwsError } from "../helpers/expectations";
+import { checkoutBody, createLicense } from "../helpers/fixtures";
+import { stubOf } from "../helpers/storage";
+import { call, type Reply, readReply, signedRequest, usageText } from "../helpers/wire";
 
 const INTERNAL = "The server experienced an internal error. Try again.";
 /** Looks like private-key material; must never appear in a log line. */
@@ -67,11 +68,6 @@ function loadFailure(settings: Partial<Env>): string {
 		return (error as Error).message;
 	}
 	throw new Error("expected the key configuration to be refused");
-}
-
-async function asReply(res: Response): Promise<Reply> {
-	const text = await res.text();
-	return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
 }
 
 beforeAll(async () => {
@@ -228,7 +224,7 @@ describe("a broken signing secret in a running deployment", () => {
 		for (const path of ["/.well-known/jwks.json", "/keys/k-good.pem"]) {
 			let reply: Reply | undefined;
 			const logged = await captureConsole(async () => {
-				reply = await asReply(await app.fetch(new Request(`http://x${path}`), broken));
+				reply = await readReply(await app.fetch(new Request(`http://x${path}`), broken));
 			});
 			expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
 			expect(logged).toContain("SIGNING_PRIVATE_KEYS is not valid JSON");
@@ -268,7 +264,7 @@ describe("PRINCIPAL_SECRET_KEY parse errors name the secret, never its content",
 			let reply: Reply | undefined;
 			const logged = await captureConsole(async () => {
 				const request = await signedRequest("ListLicenses", "{}");
-				reply = await asReply(await app.fetch(request, broken));
+				reply = await readReply(await app.fetch(request, broken));
 			});
 			expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
 			expect(logged).toContain("PRINCIPAL_SECRET_KEY is not base64 of 32 bytes");
