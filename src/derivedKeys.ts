@@ -11,8 +11,8 @@ import type { Env } from "./env";
  * (src/auth/secretBox.ts). Rotating the secret changes them (README, Configuration).
  */
 
-export const LICENSE_ID_LABEL = "edge-license-manager/license-id/v1";
-export const PAGE_TOKEN_LABEL = "edge-license-manager/page-token/v1";
+const LICENSE_ID_LABEL = "edge-license-manager/license-id/v1";
+const PAGE_TOKEN_LABEL = "edge-license-manager/page-token/v1";
 type Label = typeof LICENSE_ID_LABEL | typeof PAGE_TOKEN_LABEL;
 
 const SECRET_NAME = "PRINCIPAL_SECRET_KEY";
