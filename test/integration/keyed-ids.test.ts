@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { licenseIdKey, pageTokenKey, SecretConfigError } from "../../src/derivedKeys";
+import { SecretKeyConfigError } from "../../src/auth/secretBox";
+import { licenseIdKey, pageTokenKey } from "../../src/derivedKeys";
 import { base64url, sha256Hex } from "../../src/encoding";
 import { mintLicenseId, placementForRegion, placementOf } from "../../src/licenseIds";
 import { expectAwsError } from "../helpers/expectations";
@@ -109,7 +110,7 @@ describe("license ids keyed with the deployment secret", () => {
 					() => new Error("accepted"),
 					(e: unknown) => e as Error,
 				);
-			expect(err).toBeInstanceOf(SecretConfigError);
+			expect(err).toBeInstanceOf(SecretKeyConfigError);
 			expect(err.message).toBe(reason);
 			if (raw) {
 				expect(err.message).not.toContain(raw.slice(0, 8));

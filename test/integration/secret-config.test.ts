@@ -239,26 +239,28 @@ describe("PRINCIPAL_SECRET_KEY parse errors name the secret, never its content",
 		clearPrincipalCacheForTests();
 	});
 
+	const NOT_BASE64 = "PRINCIPAL_SECRET_KEY is not valid base64";
+	const NOT_32_BYTES = "PRINCIPAL_SECRET_KEY must be 32 bytes, base64-encoded";
 	const BAD_KEYS = [
-		`${FRAGMENT}*not*base64`, // not base64 at all
-		btoa(FRAGMENT.slice(0, 16)), // base64 of 16 bytes
-		`${btoa("x".repeat(32))}${FRAGMENT}`, // base64, wrong length
-	];
+		[`${FRAGMENT}*not*base64`, NOT_BASE64], // not base64 at all
+		[btoa(FRAGMENT.slice(0, 16)), NOT_32_BYTES], // base64 of 16 bytes
+		[`${btoa("x".repeat(32))}${FRAGMENT}`, NOT_BASE64], // text after the padding
+	] as const;
 
 	it("importBoxKey rejects with a fixed message", async () => {
-		for (const bad of BAD_KEYS) {
+		for (const [bad, reason] of BAD_KEYS) {
 			const error = await importBoxKey(bad).then(
 				() => null,
 				(e: unknown) => e,
 			);
 			expect(error).toBeInstanceOf(SecretKeyConfigError);
-			expect((error as Error).message).toBe("PRINCIPAL_SECRET_KEY is not base64 of 32 bytes");
+			expect((error as Error).message).toBe(reason);
 		}
 		await expect(importBoxKey(env.PRINCIPAL_SECRET_KEY as string)).resolves.toBeTruthy();
 	});
 
 	it("a request needing the key answers the generic ServerInternalException; the log names the secret only", async () => {
-		for (const bad of BAD_KEYS) {
+		for (const [bad, reason] of BAD_KEYS) {
 			clearPrincipalCacheForTests(); // so the principal is read, and its secret opened, again
 			const broken = { ...env, PRINCIPAL_SECRET_KEY: bad } as Env;
 			let reply: Reply | undefined;
@@ -267,7 +269,7 @@ describe("PRINCIPAL_SECRET_KEY parse errors name the secret, never its content",
 				reply = await readReply(await app.fetch(request, broken));
 			});
 			expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
-			expect(logged).toContain("PRINCIPAL_SECRET_KEY is not base64 of 32 bytes");
+			expect(logged).toContain(reason);
 			expect(logged).not.toContain(FRAGMENT);
 			expect(logged).not.toContain(bad);
 		}
