@@ -1,6 +1,7 @@
 import { clock } from "./clock";
 import { loadConfig } from "./config";
 import type { Env } from "./env";
+import { errorText, logEvent } from "./log";
 import { purgeHistory } from "./records/retention";
 
 /**
@@ -12,9 +13,9 @@ import { purgeHistory } from "./records/retention";
 export async function runScheduled(env: Env): Promise<void> {
 	try {
 		const report = await purgeHistory(env.DB, clock.now(), loadConfig(env).retention.historyMs);
-		console.log(JSON.stringify({ type: "retention", ...report }));
+		logEvent("retention", { ...report });
 	} catch (err) {
-		console.error("retention run failed:", err instanceof Error ? err.message : String(err));
+		logEvent("retention_failed", { error: errorText(err) }, "error");
 		throw err;
 	}
 }

@@ -1,5 +1,6 @@
 import { clock } from "../clock";
 import type { Env } from "../env";
+import { logEvent } from "../log";
 import { Lru } from "./lru";
 
 /**
@@ -79,7 +80,7 @@ export async function countFailure(env: Env, bucket: string): Promise<void> {
 	try {
 		outcome = await limiter.limit({ key: bucket });
 	} catch {
-		console.error("AUTH_FAILURE_LIMITER failed; failed authentication not counted");
+		logEvent("auth_failure_limiter_failed", { counted: false }, "error");
 		return;
 	}
 	if (!outcome.success) blockedUntil.set(bucket, clock.now() + AUTH_FAILURE_BLOCK_MS);

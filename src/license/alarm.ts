@@ -1,5 +1,6 @@
 import { clock } from "../clock";
 import type { Retention } from "../config";
+import { errorText, logEvent } from "../log";
 import type { LicenseStore } from "./storage";
 
 /**
@@ -67,6 +68,8 @@ export interface AlarmWork {
 export class LicenseAlarm {
 	/** The alarm this object last set and has not yet run; a later or equal one need not be set again. */
 	private alarmAt: number | null = null;
+	/** Alarm runs that failed in a row (reset by one that succeeds), for the log line. */
+	private failuresInARow = 0;
 
 	constructor(
 		private readonly store: LicenseStore,
@@ -85,8 +88,10 @@ export class LicenseAlarm {
 				this.purgeEndedBorrows(now);
 				await work.sendOutbox();
 			}
+			this.failuresInARow = 0;
 		} catch (err) {
-			console.error("license alarm failed:", err instanceof Error ? err.message : String(err));
+			this.failuresInARow++;
+			logEvent("alarm_failed", { attempt: this.failuresInARow, error: errorText(err) }, "error");
 		} finally {
 			this.schedule();
 		}
@@ -110,10 +115,7 @@ export class LicenseAlarm {
 			this.alarmAt = at;
 			void this.storage.setAlarm(at);
 		} catch (err) {
-			console.error(
-				"scheduling the license alarm failed:",
-				err instanceof Error ? err.message : String(err),
-			);
+			logEvent("alarm_schedule_failed", { error: errorText(err) }, "error");
 		}
 	}
 

@@ -1,4 +1,5 @@
 import { clock, isoSeconds } from "../clock";
+import { errorText, logEvent } from "../log";
 import { statementsFor } from "../records/d1";
 import type {
 	AuditRecord,
@@ -171,9 +172,15 @@ export class OutboxDrainer {
 				const attempts = Math.max(...rows.map((r) => r.attempts));
 				const backoff = Math.min(OUTBOX_MAX_BACKOFF_MS, 1000 * 2 ** attempts);
 				this.store.deferOutbox(ids, clock.now() + backoff);
-				console.error(
-					`outbox: D1 write of ${rows.length} rows failed (attempt ${attempts + 1}), retrying in ${backoff} ms:`,
-					err instanceof Error ? err.message : String(err),
+				logEvent(
+					"outbox_retry",
+					{
+						rows: rows.length,
+						attempt: attempts + 1,
+						retryInMs: backoff,
+						error: errorText(err),
+					},
+					"error",
 				);
 				this.onDeferred();
 				return false;

@@ -6,13 +6,17 @@ import type { Env } from "../env";
 import { resolveTarget } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
+import { loggableLicenseArn, type RequestFacts, requestLog } from "./requestLog";
 import { responseHeaders } from "./responseHeaders";
 import { refuseMalformedStrings } from "./wellFormed";
 
 const MAX_BODY_BYTES = 256 * 1024;
 const JSON_11 = "application/x-amz-json-1.1";
 
-type AppEnv = { Bindings: Env; Variables: { requestId: string; config: Config } };
+type AppEnv = {
+	Bindings: Env;
+	Variables: { requestId: string; config: Config; requestFacts: RequestFacts };
+};
 
 /** Reads at most `limit` bytes; a larger body is refused before any of it is parsed. */
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
@@ -72,6 +76,8 @@ export function buildApp(): Hono<AppEnv> {
 
 	// First, so it stamps every response (./responseHeaders.ts).
 	app.use(responseHeaders());
+	// Second: one log line per API request, written once the response exists.
+	app.use(requestLog());
 
 	// The deployment's vars, parsed once per isolate (src/config.ts) and handed to every route.
 	app.use(async (c, next) => {
@@ -103,6 +109,7 @@ export function buildApp(): Hono<AppEnv> {
 	// extension ones (SPEC §8) alike: same signature, principal check and error shapes.
 	app.post("/", async (c) => {
 		const requestId = c.get("requestId");
+		const facts = c.get("requestFacts");
 		const body = await readBody(c.req.raw, MAX_BODY_BYTES);
 		const target = c.req.header("x-amz-target") ?? "";
 		const operation = resolveTarget(target);
@@ -112,8 +119,12 @@ export function buildApp(): Hono<AppEnv> {
 				`Unknown operation ${JSON.stringify(target.slice(0, 128))}.`,
 			);
 		}
+		facts.operation = operation.name;
 		const principal = await authenticate(c.env, c.req.raw, body, operation.name);
+		facts.account = principal.accountId;
+		facts.accessKeyId = principal.accessKeyId;
 		const input = parseJsonObject(body);
+		facts.licenseArn = loggableLicenseArn(input.LicenseArn);
 		const result = await operation.handler({
 			env: c.env,
 			config: c.var.config,

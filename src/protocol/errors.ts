@@ -1,3 +1,4 @@
+import { errorText, logEvent } from "../log";
 import type { ErrorType, Result, WireError } from "../result";
 
 /**
@@ -46,9 +47,15 @@ export function renderError(err: unknown, requestId: string): Response {
 	if (err instanceof AwsError) {
 		error = err;
 	} else {
-		console.error(
-			`request ${requestId} failed:`,
-			err instanceof Error ? (err.stack ?? err.message) : err,
+		// The stack goes to the operator's log only, never to the client.
+		logEvent(
+			"request_failed",
+			{
+				requestId,
+				error: errorText(err),
+				stack: err instanceof Error ? (err.stack ?? null) : null,
+			},
+			"error",
 		);
 		error = new AwsError("ServerInternalException", INTERNAL_MESSAGE);
 	}

@@ -305,7 +305,7 @@ describe("failed authentications per client address", () => {
 		const res = await send(junkSigned(fakeKeyId(), address), broken);
 		expectAwsError(res, "UnrecognizedClientException", INVALID_TOKEN);
 		expect(logged.mock.calls.flat().join(" ")).toBe(
-			"AUTH_FAILURE_LIMITER failed; failed authentication not counted",
+			'{"type":"auth_failure_limiter_failed","counted":false}',
 		);
 		logged.mockRestore();
 	});

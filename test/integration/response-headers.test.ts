@@ -105,6 +105,7 @@ describe("x-amzn-RequestId and Date", () => {
 			message: "The server experienced an internal error. Try again.",
 			Message: "The server experienced an internal error. Try again.",
 		});
-		expect(logged.some((line) => line.startsWith(`request ${id} failed:`))).toBe(true);
+		const events = logged.map((line) => JSON.parse(line) as Record<string, unknown>);
+		expect(events.some((e) => e.type === "request_failed" && e.requestId === id)).toBe(true);
 	});
 });

@@ -62,7 +62,7 @@ beforeAll(() => {
 	// The package folder as committed (no dist/), with the repository's node_modules
 	// beside it for tsc and jose's types, as in a checkout.
 	const source = join(dir, "verify");
-	for (const entry of ["package.json", "README.md", "tsconfig.json", "src", "bin"])
+	for (const entry of ["package.json", "LICENSE", "README.md", "tsconfig.json", "src", "bin"])
 		cpSync(join(PACKAGE, entry), join(source, entry), { recursive: true });
 	symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"), "dir");
 	[packed] = JSON.parse(npm(["pack", "--json", "--pack-destination", dir], source));
@@ -100,6 +100,7 @@ describe("edge-license-verifier, packed and installed", () => {
 		const files = packed.files.map((f) => f.path).sort();
 		for (const file of [
 			"package.json",
+			"LICENSE",
 			"README.md",
 			"bin/edge-license-verify.mjs",
 			"dist/index.js",
