@@ -9,7 +9,7 @@ import type { Env } from "./env";
  * every deployment already has it and refuses every request without it, so no new
  * secret can be missing or mis-set. HKDF with distinct labels keeps the derived keys
  * independent of each other and of the AES-GCM use of the raw secret
- * (src/auth/secretBox.ts). Rotating the secret changes them (README, Configuration).
+ * (src/auth/secretBox.ts). Rotating the secret changes them (docs/operations.md, Configuration).
  */
 
 const LICENSE_ID_LABEL = "edge-license-manager/license-id/v1";

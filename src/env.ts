@@ -30,7 +30,7 @@ export interface Env {
 	/** Per-license strict limit: checkouts per window (default 1000 per 1 s). */
 	LICENSE_RATE_LIMIT?: string;
 	LICENSE_RATE_WINDOW_MS?: string;
-	/** SPEC §11 limits (README "Limits and retention"); each defaults when unset. */
+	/** SPEC §11 limits (docs/operations.md "Limits and retention"); each defaults when unset. */
 	MAX_LICENSES_PER_ACCOUNT?: string;
 	MAX_VERSIONS_PER_LICENSE?: string;
 	MAX_LICENSE_DOCUMENT_BYTES?: string;

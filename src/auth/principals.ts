@@ -18,7 +18,7 @@ export { ACCESS_KEY_ID_PATTERN };
 
 /**
  * How long a looked-up principal is trusted before D1 is asked again: a revoked
- * key stops working within this bound (README). Unknown keys are remembered for
+ * key stops working within this bound (docs/operations.md). Unknown keys are remembered for
  * less, so a key created a moment ago is usable soon.
  */
 export const PRINCIPAL_CACHE_MS = 60_000;

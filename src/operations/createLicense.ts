@@ -57,7 +57,7 @@ export const createLicense: Operation = async ({ env, config, caller, input }) =
 	if (tooLarge) throw new AwsError(tooLarge);
 	// SPEC §11 licenses per account, counted in D1: every CreateLicense and DeleteLicense
 	// waits for its D1 copy, so the count is current but for creations running at
-	// the same moment (README "Limits and retention" states the bound). The object
+	// the same moment (docs/operations.md "Limits and retention" states the bound). The object
 	// decides: a retry of a license that exists is answered whatever the count.
 	const { licensesPerAccount } = config.limits;
 	const live = await countLiveIssuedLicenses(env.DB, caller.accountId, licensesPerAccount);

@@ -7,7 +7,7 @@
  * WebCrypto, so it runs in Node too) with a fresh RSA-3072 key; the key is handed to
  * Python exactly as the service publishes it: the JWKS from `jwksAt` and the PEM from
  * `publicPem` (what GET /.well-known/jwks.json and GET /keys/<kid>.pem serve).
- * The Python side is test/fixtures/pyjwt/verify_token.py, the snippet the README shows.
+ * The Python side is test/fixtures/pyjwt/verify_token.py, the snippet docs/verifying.md shows.
  *
  * Needs /usr/bin/python3 with PyJWT 2.x and cryptography (Debian packages
  * python3-jwt, python3-cryptography). Missing, the suite fails and says so: a
