@@ -43,7 +43,8 @@ export default defineConfig(async () => {
 									FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
 									FUZZ_TRACE: process.env.FUZZ_TRACE ?? "",
 								},
-								// The standard tier is small so a test can trip it; test principals use the bulk tier.
+								// Test principals use the bulk tier; the per-key limit itself is tested with stand-in
+								// bindings on the service's clock (test/integration/ratelimit-regions.test.ts).
 								ratelimits: {
 									PRINCIPAL_LIMITER: { namespace_id: "1001", simple: { limit: 20, period: 60 } },
 									PRINCIPAL_LIMITER_BULK: {

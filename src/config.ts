@@ -57,7 +57,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
 	listResponseBytes: 1024 * 1024,
 };
 
-export const DEFAULT_RETENTION_DAYS = { endedBorrow: 30, history: 400 } as const;
+const DEFAULT_RETENTION_DAYS = { endedBorrow: 30, history: 400 } as const;
 
 const DEFAULT_MAX_TTL_MINUTES = 43_200;
 

@@ -1,3 +1,4 @@
+import { principalSecretBytes } from "./auth/secretBox";
 import type { Env } from "./env";
 
 /*
@@ -11,34 +12,12 @@ import type { Env } from "./env";
  * (src/auth/secretBox.ts). Rotating the secret changes them (docs/operations.md, Configuration).
  */
 
-export const LICENSE_ID_LABEL = "edge-license-manager/license-id/v1";
-export const PAGE_TOKEN_LABEL = "edge-license-manager/page-token/v1";
+const LICENSE_ID_LABEL = "edge-license-manager/license-id/v1";
+const PAGE_TOKEN_LABEL = "edge-license-manager/page-token/v1";
 type Label = typeof LICENSE_ID_LABEL | typeof PAGE_TOKEN_LABEL;
 
-const SECRET_NAME = "PRINCIPAL_SECRET_KEY";
 // A fixed, public salt (RFC 5869 §3.1): the input is already 32 uniformly random bytes.
 const SALT = new TextEncoder().encode("edge-license-manager/hkdf-salt/v1");
-
-/** A secret that is missing or malformed, named but never quoted. */
-export class SecretConfigError extends Error {
-	constructor(reason: string) {
-		super(`${SECRET_NAME} ${reason}`);
-		this.name = "SecretConfigError";
-	}
-}
-
-function secretBytes(raw: string | undefined): Uint8Array<ArrayBuffer> {
-	if (!raw) throw new SecretConfigError("is not set");
-	let bytes: Uint8Array<ArrayBuffer>;
-	try {
-		bytes = Uint8Array.from(atob(raw.trim()), (c) => c.charCodeAt(0));
-	} catch {
-		// atob's own error is dropped: nothing derived from the secret's text may reach a log.
-		throw new SecretConfigError("is not valid base64");
-	}
-	if (bytes.byteLength !== 32) throw new SecretConfigError("must be 32 bytes, base64-encoded");
-	return bytes;
-}
 
 /** One isolate, one secret: each derived key is imported once and reused by every request. */
 let cached:
@@ -49,7 +28,7 @@ function derivedKey(env: Pick<Env, "PRINCIPAL_SECRET_KEY">, label: Label): Promi
 	const raw = env.PRINCIPAL_SECRET_KEY;
 	let entry = cached;
 	if (!entry || entry.raw !== raw) {
-		const bytes = secretBytes(raw); // throws before anything is cached
+		const bytes = principalSecretBytes(raw); // throws before anything is cached
 		const ikm = crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey"]);
 		entry = { raw: raw as string, ikm, keys: new Map() };
 		cached = entry;

@@ -72,7 +72,7 @@ async function d1Check(env: Env): Promise<Check> {
 	};
 }
 
-export async function checkHealth(env: Env): Promise<Health> {
+async function checkHealth(env: Env): Promise<Health> {
 	const [signingKeys, principalKey, d1] = await Promise.all([
 		signingKeysCheck(env),
 		principalKeyCheck(env),

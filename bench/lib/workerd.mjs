@@ -191,19 +191,19 @@ export async function applyMigrations(mf, worker = "product") {
 export async function seedPrincipal(db, secrets) {
 	globalThis.crypto ??= /** @type {Crypto} */ (/** @type {unknown} */ (webcrypto));
 	const { importBoxKey, sealSecret } = await import(join(ROOT, "src/auth/secretBox.ts"));
+	// The one principal INSERT, shared with the CLI, npm start and the tests.
+	const { principalInsert } = await import(join(ROOT, "scripts/lib/principalRecord.ts"));
 	const key = await importBoxKey(secrets.PRINCIPAL_SECRET_KEY);
+	const { sql, params } = principalInsert({
+		accessKeyId: BENCH_KEY_ID,
+		accountId: BENCH_ACCOUNT,
+		sealedSecret: await sealSecret(key, BENCH_KEY_ID, secrets.principalSecret),
+		operations: ["*"],
+		rateTier: "bulk",
+	});
 	await db
-		.prepare(
-			`INSERT INTO principals (access_key_id, account_id, secret_ciphertext, allowed_operations, rate_tier, status, created_at)
-			 VALUES (?1, ?2, ?3, ?4, 'bulk', 'ACTIVE', ?5)`,
-		)
-		.bind(
-			BENCH_KEY_ID,
-			BENCH_ACCOUNT,
-			await sealSecret(key, BENCH_KEY_ID, secrets.principalSecret),
-			JSON.stringify(["*"]),
-			new Date().toISOString(),
-		)
+		.prepare(sql)
+		.bind(...params)
 		.run();
 	return makeSigner({ accessKeyId: BENCH_KEY_ID, secretAccessKey: secrets.principalSecret });
 }

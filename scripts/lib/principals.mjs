@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { importBoxKey, sealSecret } from "../../src/auth/secretBox.ts";
 import { NO_CREDENTIALS_MESSAGE } from "./credentials.mjs";
+import { principalInsertLiteral } from "./principalRecord.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -20,10 +21,6 @@ export function newAccessKeyId() {
 
 export function newSecret() {
 	return randomBytes(30).toString("base64").replace(/\+/g, "A").replace(/\//g, "B");
-}
-
-function sqlString(value) {
-	return `'${String(value).replace(/'/g, "''")}'`;
 }
 
 /** A failure the command reports as one line (exit status 1), never with a stack or the SQL. */
@@ -143,7 +140,8 @@ function redact(text, sql) {
 }
 
 /**
- * SQL that stores a principal, its secret sealed under the deployment's box key.
+ * SQL that stores a principal, its secret sealed under the deployment's box key
+ * (the statement itself: ./principalRecord.ts).
  * `replace`: an existing row for the key id is overwritten (dev principals are re-seeded this way).
  */
 export async function principalInsertSql({
@@ -155,16 +153,9 @@ export async function principalInsertSql({
 	boxKey,
 	replace,
 }) {
-	const sealed = await sealSecret(await importBoxKey(boxKey), accessKeyId, secret);
-	const values = [
-		accessKeyId,
-		accountId,
-		sealed,
-		JSON.stringify(operations),
-		rateTier,
-		"ACTIVE",
-		new Date().toISOString(),
-	];
-	const verb = replace ? "INSERT OR REPLACE" : "INSERT";
-	return `${verb} INTO principals (access_key_id, account_id, secret_ciphertext, allowed_operations, rate_tier, status, created_at) VALUES (${values.map(sqlString).join(", ")});`;
+	const sealedSecret = await sealSecret(await importBoxKey(boxKey), accessKeyId, secret);
+	return principalInsertLiteral(
+		{ accessKeyId, accountId, sealedSecret, operations, rateTier },
+		{ replace },
+	);
 }

@@ -1,10 +1,9 @@
 import { clock } from "../clock";
-import { sha256Hex } from "../encoding";
 import type { Env } from "../env";
 import { AwsError } from "../protocol/errors";
 import { blockedForMs, countFailure, failureBucketOf } from "./failureLimit";
 import { lookupKnownPrincipal, lookupPrincipal, mayCall, type Principal } from "./principals";
-import { verifySigV4 } from "./sigv4";
+import { signedPartsOf, verifySigV4 } from "./sigv4";
 
 export type { Principal } from "./principals";
 
@@ -39,18 +38,11 @@ export async function authenticate(
 	body: Uint8Array,
 	operation: string,
 ): Promise<Principal> {
-	const url = new URL(request.url);
 	const bucket = failureBucketOf(request.headers);
 	const blockedMs = bucket ? blockedForMs(bucket) : 0;
 	let principal: Principal | null = null;
 	const verdict = await verifySigV4(
-		{
-			method: request.method,
-			path: url.pathname,
-			query: url.search.slice(1),
-			headers: request.headers,
-			bodySha256Hex: await sha256Hex(body),
-		},
+		await signedPartsOf(request, body),
 		async (accessKeyId) => {
 			principal =
 				blockedMs > 0

@@ -22,7 +22,7 @@ export const AUTH_FAILURE_BLOCK_MS = 60_000;
  * Blocked addresses remembered per isolate. One evicted early costs one more
  * failed request (and lookup) before the binding blocks it again.
  */
-export const BLOCKED_ADDRESSES_MAX = 10_000;
+const BLOCKED_ADDRESSES_MAX = 10_000;
 
 const blockedUntil = new Lru<string, number>(BLOCKED_ADDRESSES_MAX);
 
@@ -84,9 +84,4 @@ export async function countFailure(env: Env, bucket: string): Promise<void> {
 		return;
 	}
 	if (!outcome.success) blockedUntil.set(bucket, clock.now() + AUTH_FAILURE_BLOCK_MS);
-}
-
-/** Tests start each case unblocked. */
-export function clearBlockedAddressesForTests(): void {
-	blockedUntil.clear();
 }

@@ -22,9 +22,9 @@ export { ACCESS_KEY_ID_PATTERN };
  * less, so a key created a moment ago is usable soon.
  */
 export const PRINCIPAL_CACHE_MS = 60_000;
-export const UNKNOWN_KEY_CACHE_MS = 5_000;
+const UNKNOWN_KEY_CACHE_MS = 5_000;
 /** Known principals held per isolate; the least recently used leaves first. */
-export const PRINCIPAL_CACHE_MAX = 10_000;
+const PRINCIPAL_CACHE_MAX = 10_000;
 /**
  * Unknown access key ids remembered per isolate, in a cache of their own: a spray
  * of fake ids only ever evicts other fake ids, never a known principal.

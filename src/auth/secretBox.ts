@@ -20,25 +20,37 @@ function fromBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * PRINCIPAL_SECRET_KEY is unusable. The message is fixed: it names the secret and
- * never quotes it (it reaches the logs of every request that needs the key).
+ * PRINCIPAL_SECRET_KEY is unusable. The message is a fixed reason: it names the
+ * secret and never quotes it (it reaches the logs of every request that needs the key).
  */
 export class SecretKeyConfigError extends Error {
 	override name = "SecretKeyConfigError";
+
+	constructor(reason: string) {
+		super(`PRINCIPAL_SECRET_KEY ${reason}`);
+	}
 }
 
-const BAD_BOX_KEY = "PRINCIPAL_SECRET_KEY is not base64 of 32 bytes";
+/**
+ * The one parse of PRINCIPAL_SECRET_KEY: base64 of 32 random bytes. They key the
+ * AES-GCM box below and, through HKDF, the keyed ids and NextTokens (src/derivedKeys.ts).
+ */
+export function principalSecretBytes(base64Key: string | undefined): Uint8Array<ArrayBuffer> {
+	if (!base64Key) throw new SecretKeyConfigError("is not set");
+	let raw: Uint8Array<ArrayBuffer>;
+	try {
+		raw = fromBase64(base64Key.trim());
+	} catch {
+		// atob's own error is dropped: nothing derived from the secret's text may reach a log.
+		throw new SecretKeyConfigError("is not valid base64");
+	}
+	if (raw.byteLength !== 32) throw new SecretKeyConfigError("must be 32 bytes, base64-encoded");
+	return raw;
+}
 
 /** Rejects (never throws) with a SecretKeyConfigError when the text is not base64 of 32 bytes. */
 export async function importBoxKey(base64Key: string): Promise<BoxKey> {
-	let raw: Uint8Array<ArrayBuffer>;
-	try {
-		raw = fromBase64(base64Key);
-	} catch {
-		// atob's own error is dropped: its wording is the runtime's, not ours to vouch for.
-		throw new SecretKeyConfigError(BAD_BOX_KEY);
-	}
-	if (raw.byteLength !== 32) throw new SecretKeyConfigError(BAD_BOX_KEY);
+	const raw = principalSecretBytes(base64Key);
 	return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 

@@ -92,7 +92,7 @@ function hexValue(b: number | undefined): number {
  * (`%zz`, a lone `%`) is kept literally as %25 and invalid UTF-8 behind escapes
  * survives byte-exactly instead of throwing like decodeURIComponent would.
  */
-export function uriEncode(input: string, decodeEscapes: boolean): string {
+function uriEncode(input: string, decodeEscapes: boolean): string {
 	if (UNRESERVED_ONLY.test(input)) return input;
 	const bytes = utf8.encode(input);
 	let out = "";
@@ -168,7 +168,7 @@ function compare(a: string, b: string): number {
 
 // --- canonical request and string to sign -----------------------------------
 
-export interface CanonicalRequestInput {
+interface CanonicalRequestInput {
 	method: string;
 	/** Raw path as received. */
 	path: string;

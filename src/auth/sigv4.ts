@@ -35,16 +35,6 @@ import {
 	stringToSign,
 } from "./sigv4-canonical";
 
-export {
-	canonicalHeaderValue,
-	canonicalPath,
-	canonicalQuery,
-	canonicalRequest,
-	credentialScope,
-	type HeaderPairs,
-	stringToSign,
-} from "./sigv4-canonical";
-
 export interface SignedRequestParts {
 	method: string;
 	/** Raw path as received, e.g. "/" (`new URL(request.url).pathname`). */
@@ -59,16 +49,16 @@ export interface SignedRequestParts {
 
 export type CredentialLookup = (accessKeyId: string) => Promise<{ secretAccessKey: string } | null>;
 
-export type SigV4ErrorType =
+type SigV4ErrorType =
 	| "MissingAuthenticationTokenException"
 	| "IncompleteSignatureException"
 	| "UnrecognizedClientException"
 	| "InvalidSignatureException";
 
-export type SigV4Failure = { ok: false; error: { type: SigV4ErrorType; message: string } };
+type SigV4Failure = { ok: false; error: { type: SigV4ErrorType; message: string } };
 export type SigV4Result = { ok: true; accessKeyId: string; region: string } | SigV4Failure;
 
-export interface VerifyOptions {
+interface VerifyOptions {
 	/** Signing name the scope must carry. Default "license-manager". */
 	service?: string;
 	/** Allowed distance between X-Amz-Date and now, either way. Default 15 min. */
@@ -84,8 +74,8 @@ export interface VerifyOptions {
 	requiredSignedHeaders?: { always?: readonly string[]; whenPresent?: readonly string[] };
 }
 
-export const DEFAULT_SERVICE = "license-manager";
-export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
+const DEFAULT_SERVICE = "license-manager";
+const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const MSG_MISSING_TOKEN = "Request is missing Authentication Token";
@@ -111,7 +101,7 @@ function clip(value: string, max = 64): string {
 
 // --- Authorization header ------------------------------------------------------
 
-export interface ParsedAuthorization {
+interface ParsedAuthorization {
 	accessKeyId: string;
 	date: string;
 	region: string;
@@ -234,7 +224,7 @@ function unsignedRequiredHeaders(
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** Epoch ms of an ISO-8601 basic timestamp (`20150830T123600Z`), or null if not one. */
-export function parseAmzDate(value: string): number | null {
+function parseAmzDate(value: string): number | null {
 	const m = AMZ_DATE.exec(value);
 	if (!m) return null;
 	const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [
@@ -250,7 +240,7 @@ export function parseAmzDate(value: string): number | null {
 	return formatAmzDate(ms) === value ? ms : null;
 }
 
-export function formatAmzDate(ms: number): string {
+function formatAmzDate(ms: number): string {
 	return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, "");
 }
 
@@ -288,9 +278,6 @@ function fromHex(hex: string): Uint8Array<ArrayBuffer> {
 	for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
 	return out;
 }
-
-/** Re-exported for callers that hash alongside verification. */
-export { sha256Hex };
 
 const HMAC_SHA256 = { name: "HMAC", hash: "SHA-256" } as const;
 

@@ -13,7 +13,7 @@ type Granularity = (typeof GRANULARITIES)[number];
 const BUCKET_S: Record<Granularity, number> = { HOUR: 3600, DAY: 86_400 };
 /** SPEC §8: the default window is the last 7 days; a reply holds at most 1,000 points per entitlement. */
 const DEFAULT_WINDOW_S = 7 * 86_400;
-export const MAX_USAGE_POINTS = 1000;
+const MAX_USAGE_POINTS = 1000;
 
 /**
  * SPEC §8, from D1 (eventually consistent: a borrow shows once its license's outbox

@@ -68,13 +68,8 @@ function readDate(
 }
 
 function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefined {
-	const list = v.list(value, "entitlements", { required: true, min: 1, max: 100 });
-	if (!list) return undefined;
-	const out: Entitlement[] = [];
-	list.forEach((raw, i) => {
-		const path = `entitlements.${i + 1}.member`;
-		const e = v.object(raw, path, true);
-		if (!e) return;
+	const rules = { required: true, min: 1, max: 100 };
+	const out = v.structures(value, "entitlements", rules, (e, path): Entitlement | undefined => {
 		const Name = v.string(e.Name, `${path}.name`, { required: true, min: 1, max: 256 });
 		const Unit = v.enumValue(e.Unit, `${path}.unit`, ENTITLEMENT_UNITS, true);
 		const Value = v.string(e.Value, `${path}.value`, { max: 1024 });
@@ -85,7 +80,7 @@ function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefin
 		});
 		const Overage = v.boolean(e.Overage, `${path}.overage`);
 		const AllowCheckIn = v.boolean(e.AllowCheckIn, `${path}.allowCheckIn`);
-		if (Name === undefined || Unit === undefined) return;
+		if (Name === undefined || Unit === undefined) return undefined;
 		// Decided on the validated MaxCount, never the raw member: a null MaxCount is as
 		// absent as a missing one (it once passed as "given" and then refused every borrow).
 		if (Unit !== "None" && MaxCount === undefined && Overage !== true) {
@@ -94,16 +89,16 @@ function readEntitlements(v: Validator, value: unknown): Entitlement[] | undefin
 					`Entitlement ${show(Name)} is counted in ${Unit}: it needs MaxCount unless Overage is true`,
 				);
 			}
-			return;
+			return undefined;
 		}
 		const entitlement: Entitlement = { Name, Unit };
 		if (Value !== undefined) entitlement.Value = Value;
 		if (MaxCount !== undefined) entitlement.MaxCount = MaxCount;
 		if (Overage !== undefined) entitlement.Overage = Overage;
 		if (AllowCheckIn !== undefined) entitlement.AllowCheckIn = AllowCheckIn;
-		out.push(entitlement);
+		return entitlement;
 	});
-	if (out.length !== list.length) return undefined;
+	if (!out) return undefined;
 	return v.unique(
 		out.map((e) => e.Name),
 		"entitlements",
@@ -155,18 +150,12 @@ function readConsumption(
 }
 
 function readMetadata(v: Validator, value: unknown): Metadata[] | undefined {
-	const list = v.list(value, "licenseMetadata", { max: 50 });
-	if (!list) return undefined;
-	const out: Metadata[] = [];
-	list.forEach((raw, i) => {
-		const path = `licenseMetadata.${i + 1}.member`;
-		const m = v.object(raw, path, true);
-		if (!m) return;
+	// Read only after done() (readLicenseBody's callers), so a list with a refused member can be undefined.
+	return v.structures(value, "licenseMetadata", { max: 50 }, (m, path) => {
 		const Name = v.string(m.Name, `${path}.name`, { required: true, min: 1, max: 128 });
 		const Value = v.string(m.Value, `${path}.value`, { max: 1024 }) ?? "";
-		if (Name !== undefined) out.push({ Name, Value });
+		return Name === undefined ? undefined : { Name, Value };
 	});
-	return out;
 }
 
 export function readLicenseBody(

@@ -143,6 +143,29 @@ export class Validator {
 		return value;
 	}
 
+	/**
+	 * A list of structures, each member (`path.N.member`, numbered from 1 as AWS
+	 * reports them) read by `read`, which reports its own errors and returns
+	 * undefined for a member it refused. Undefined unless every member was read.
+	 */
+	structures<T>(
+		value: unknown,
+		path: string,
+		rules: { required?: boolean; min?: number; max?: number },
+		read: (member: Record<string, unknown>, memberPath: string) => T | undefined,
+	): T[] | undefined {
+		const list = this.list(value, path, rules);
+		if (!list) return undefined;
+		const out: T[] = [];
+		list.forEach((raw, i) => {
+			const memberPath = `${path}.${i + 1}.member`;
+			const member = this.object(raw, memberPath, true);
+			const item = member && read(member, memberPath);
+			if (item !== undefined) out.push(item);
+		});
+		return out.length === list.length ? out : undefined;
+	}
+
 	/** Reports the first repeated key of a list, e.g. duplicate entitlement names. */
 	unique(keys: readonly string[], path: string, what: string): boolean {
 		const seen = new Set<string>();

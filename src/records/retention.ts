@@ -17,7 +17,7 @@ export interface RetentionBudget {
 	maxMs: number;
 }
 
-export const DEFAULT_RETENTION_BUDGET: Readonly<RetentionBudget> = {
+const DEFAULT_RETENTION_BUDGET: Readonly<RetentionBudget> = {
 	batchRows: 1000,
 	maxBatches: 100,
 	maxMs: 60_000,

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { AWS_OPERATIONS } from "../../src/operations/names";
 
 /**
  * Hostile requests for the property-based fuzz: valid requests of every operation,
@@ -50,18 +51,8 @@ export interface FuzzTargets {
 	controlAccount: string;
 }
 
-export const OPERATIONS = [
-	"CheckoutBorrowLicense",
-	"CheckInLicense",
-	"ExtendLicenseConsumption",
-	"CreateLicense",
-	"GetLicense",
-	"ListLicenses",
-	"CreateLicenseVersion",
-	"ListLicenseVersions",
-	"DeleteLicense",
-	"GetLicenseUsage",
-] as const;
+/** Every AWS operation the service serves (the fuzz covers them all). */
+export const OPERATIONS = AWS_OPERATIONS;
 export type Operation = (typeof OPERATIONS)[number];
 
 function licenseBody(): Record<string, unknown> {

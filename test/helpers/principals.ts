@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
+import { principalInsert } from "../../scripts/lib/principalRecord";
 import { importBoxKey, sealSecret } from "../../src/auth/secretBox";
+
+/** Test principals: the two dev accounts, fresh keys, and writing them to D1 as the CLI does. */
 
 export interface TestPrincipal {
 	accessKeyId: string;
@@ -21,6 +24,16 @@ export const OTHER: TestPrincipal = {
 	accountId: "444455556666",
 };
 
+/** A fresh principal whose access key id is unique to this run (rate-limit buckets outlive a file). */
+export function freshPrincipal(accountId: string, label: string): TestPrincipal {
+	const suffix = crypto.randomUUID().replace(/-/g, "").slice(0, 12).toUpperCase();
+	return {
+		accessKeyId: `AKID${label.toUpperCase()}${suffix}`,
+		secretAccessKey: `secret-${label}-${suffix}`,
+		accountId,
+	};
+}
+
 /** Writes a principal the way `npm run principal -- create` does: secret sealed under PRINCIPAL_SECRET_KEY. */
 export async function putPrincipal(
 	p: TestPrincipal,
@@ -31,20 +44,18 @@ export async function putPrincipal(
 	} = {},
 ): Promise<void> {
 	const key = await importBoxKey(env.PRINCIPAL_SECRET_KEY as string);
-	await env.DB.prepare(
-		`INSERT INTO principals (access_key_id, account_id, secret_ciphertext, allowed_operations, rate_tier, status, created_at)
-		 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-		 ON CONFLICT (access_key_id) DO UPDATE SET account_id = ?2, secret_ciphertext = ?3, allowed_operations = ?4,
-			rate_tier = ?5, status = ?6`,
-	)
-		.bind(
-			p.accessKeyId,
-			p.accountId,
-			await sealSecret(key, p.accessKeyId, p.secretAccessKey),
-			JSON.stringify(options.operations ?? ["*"]),
-			options.rateTier ?? "bulk",
-			options.status ?? "ACTIVE",
-			new Date().toISOString(),
-		)
+	const { sql, params } = principalInsert(
+		{
+			accessKeyId: p.accessKeyId,
+			accountId: p.accountId,
+			sealedSecret: await sealSecret(key, p.accessKeyId, p.secretAccessKey),
+			operations: options.operations ?? ["*"],
+			rateTier: options.rateTier ?? "bulk",
+			...(options.status ? { status: options.status } : {}),
+		},
+		{ replace: true },
+	);
+	await env.DB.prepare(sql)
+		.bind(...params)
 		.run();
 }

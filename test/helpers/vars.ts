@@ -3,10 +3,9 @@ import { env } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { LicenseObject } from "../../src/license/object";
-import type { Reply } from "./assertions";
-import { signedRequest } from "./client";
-import { stubOf } from "./d1";
 import { ISSUER, type TestPrincipal } from "./principals";
+import { stubOf } from "./storage";
+import { type Reply, readReply, signedRequest } from "./wire";
 
 /** The string vars of the Worker's env (not its bindings). */
 export type Vars = {
@@ -22,23 +21,25 @@ export function envWith(vars: Vars): Env {
 	return { ...env, ...vars };
 }
 
-/** A signed call through the Worker's own fetch handler, running with `vars` set. */
-export async function callWithVars(
-	vars: Vars,
+/** A signed call through the Worker's own fetch handler with another env (other vars, or a stand-in binding). */
+export async function callWithEnv(
+	deployment: Env,
 	operation: string,
 	body: unknown,
 	principal: TestPrincipal = ISSUER,
 ): Promise<Reply> {
 	const request = await signedRequest(operation, JSON.stringify(body), principal);
-	const res = await worker.fetch(request, envWith(vars), createExecutionContext());
-	const text = await res.text();
-	let json: Record<string, unknown> = {};
-	try {
-		json = JSON.parse(text) as Record<string, unknown>;
-	} catch {
-		// Left empty: assertions on the body fail visibly.
-	}
-	return { status: res.status, headers: res.headers, text, json };
+	return readReply(await worker.fetch(request, deployment, createExecutionContext()));
+}
+
+/** A signed call through the Worker's own fetch handler, running with `vars` set. */
+export function callWithVars(
+	vars: Vars,
+	operation: string,
+	body: unknown,
+	principal: TestPrincipal = ISSUER,
+): Promise<Reply> {
+	return callWithEnv(envWith(vars), operation, body, principal);
 }
 
 /**

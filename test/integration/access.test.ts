@@ -1,15 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseLicenseArn } from "../../src/licenseIds";
-import {
-	checkoutBody,
-	createLicense,
-	expectAwsError,
-	expectOk,
-	usageText,
-} from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense, licenseInput, uniqueToken } from "../helpers/fixtures";
 import { ISSUER, OTHER, putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { call, usageText } from "../helpers/wire";
 
 /** SPEC §2: who may see, consume and change a license, across accounts. */
 

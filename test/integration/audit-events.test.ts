@@ -5,14 +5,13 @@ import { borrowIdOf } from "../../src/borrowId";
 import { setClockOffsetForTests } from "../../src/clock";
 import { fromBase64url } from "../../src/encoding";
 import worker from "../../src/index";
-import { checkoutBody, expectAwsError, expectOk, type Reply } from "../helpers/assertions";
-import { freshPrincipal } from "../helpers/authRequests";
-import { call, signedRequest } from "../helpers/client";
-import { d1Rows, runAlarm, stubOf } from "../helpers/d1";
-import { extensionCall, typedClient } from "../helpers/extension";
-import { licenseInput } from "../helpers/licenses";
-import { putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, licenseInput } from "../helpers/fixtures";
+import { freshPrincipal, putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { typedClient } from "../helpers/sdk";
+import { d1Rows, stubOf } from "../helpers/storage";
 import { envWith } from "../helpers/vars";
+import { call, extensionCall, type Reply, signedRequest } from "../helpers/wire";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -92,7 +91,7 @@ async function history() {
 	const mToken = expectOk(await call("CheckoutBorrowLicense", checkoutBody(M), {}, buyer))
 		.LicenseConsumptionToken as string;
 	setNow(T + 2 * HOUR);
-	await runAlarm(L); // the seller's borrow expires
+	await expectAlarmRan(L); // the seller's borrow expires
 	await drain(L);
 	await drain(M);
 	return { seller, buyer, L, M, tokens: [sellerToken, buyerToken, mToken] as const };

@@ -11,10 +11,10 @@ import {
 import { advanceClockForTests, clock } from "../../src/clock";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { createLicense, expectAwsError, expectOk, type Reply } from "../helpers/assertions";
-import { freshPrincipal } from "../helpers/authRequests";
-import { ENDPOINT, signedRequest } from "../helpers/client";
-import { ISSUER, putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { createLicense } from "../helpers/fixtures";
+import { freshPrincipal, ISSUER, putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { ENDPOINT, type Reply, readReply, signedRequest } from "../helpers/wire";
 
 /**
  * SPEC §11: requests that do not authenticate must not reach D1 at will, and fake
@@ -102,15 +102,7 @@ async function goodRequest(principal: TestPrincipal = ISSUER, address?: string):
 }
 
 async function send(request: Request, withEnv: Env): Promise<Reply> {
-	const res = await worker.fetch(request, withEnv);
-	const text = await res.text();
-	let json: Record<string, unknown> = {};
-	try {
-		json = JSON.parse(text) as Record<string, unknown>;
-	} catch {
-		// Left empty: assertions on the body fail visibly.
-	}
-	return { status: res.status, headers: res.headers, text, json };
+	return readReply(await worker.fetch(request, withEnv));
 }
 
 /** Sends fake-id requests from `address` until it is refused as blocked; returns that refusal. */

@@ -9,27 +9,23 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPrincipalCacheForTests, PRINCIPAL_CACHE_MS } from "../../src/auth/principals";
 import { advanceClockForTests, clock } from "../../src/clock";
-import {
-	checkoutBody,
-	createLicense,
-	expectAwsError,
-	expectOk,
-	usageText,
-} from "../helpers/assertions";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense, licenseInput } from "../helpers/fixtures";
+import { freshPrincipal, ISSUER, putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { sdkClient } from "../helpers/sdk";
+import { licenseCount, objectRows } from "../helpers/storage";
 import {
 	authorizationOf,
-	freshPrincipal,
-	licenseCount,
+	call,
+	ENDPOINT,
 	type Reply,
 	type Signed,
 	send,
 	sign,
 	signatureOf,
-} from "../helpers/authRequests";
-import { call, ENDPOINT, sdkClient, workerFetch } from "../helpers/client";
-import { objectRows } from "../helpers/d1";
-import { licenseInput } from "../helpers/licenses";
-import { ISSUER, putPrincipal, type TestPrincipal } from "../helpers/principals";
+	usageText,
+	workerFetch,
+} from "../helpers/wire";
 
 /** SPEC §2: SigV4 as the AWS SDK and botocore sign it, and every way a request is refused before it runs. */
 

@@ -6,8 +6,9 @@ import {
 } from "@aws-sdk/client-license-manager";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, sdkClient, workerFetch } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { licenseInput, uniqueToken } from "../helpers/fixtures";
+import { sdkClient } from "../helpers/sdk";
+import { call, workerFetch } from "../helpers/wire";
 
 const client = sdkClient();
 

@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fromBase64url, sha256Hex } from "../../src/encoding";
 import { canonicalCheckout, validateCheckout } from "../../src/operations/checkoutBorrowLicense";
-import { call } from "../helpers/client";
-import { borrow, borrowBody, consumed, createLicense, objectRows, stubOf } from "../helpers/d1";
-import { uniqueToken } from "../helpers/licenses";
+import { type CheckoutBody, checkoutBody, createLicense, uniqueToken } from "../helpers/fixtures";
 import { ISSUER } from "../helpers/principals";
+import { objectRows, stubOf } from "../helpers/storage";
+import { call, checkoutCall, usage } from "../helpers/wire";
 
 /**
  * SPEC §4 steps 4 and 9 under load: capacity, all-or-nothing and ClientToken replay
@@ -15,7 +15,7 @@ import { ISSUER } from "../helpers/principals";
  * so the interleaving that matters is between Workers signing the same claims.
  */
 
-type Reply = Awaited<ReturnType<typeof borrow>>;
+import type { Reply } from "../helpers/wire";
 
 /*
  * workerd's WebCrypto finishes synchronously, so a bare burst would never
@@ -63,7 +63,7 @@ describe("concurrent CheckoutBorrowLicense", () => {
 	it("grants exactly MaxCount of 40 simultaneous single-seat borrows; the 33 refusals cost no signature", async () => {
 		const arn = await createLicense();
 		const replies = await Promise.all(
-			Array.from({ length: 40 }, () => borrow(borrowBody(arn, SEATS()))),
+			Array.from({ length: 40 }, () => checkoutCall(checkoutBody(arn, { Entitlements: SEATS() }))),
 		);
 
 		const ok = replies.filter((r) => r.status === 200);
@@ -80,7 +80,7 @@ describe("concurrent CheckoutBorrowLicense", () => {
 		expect(tokens.size).toBe(7);
 
 		expect(rsaSignatures).toBe(7);
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		const rows = await activeBorrows(arn);
 		expect(rows).toHaveLength(7);
 		expect(new Set(rows.map((r) => r.token))).toEqual(tokens);
@@ -88,7 +88,9 @@ describe("concurrent CheckoutBorrowLicense", () => {
 
 	it("reserves multi-entitlement borrows all-or-nothing", async () => {
 		const arn = await createLicense();
-		const first = await borrow(borrowBody(arn, SEATS_AND_HOURS("1", "3000")));
+		const first = await checkoutCall(
+			checkoutBody(arn, { Entitlements: SEATS_AND_HOURS("1", "3000") }),
+		);
 		expect(first.status).toBe(200);
 		expect(first.json.EntitlementsAllowed).toEqual([
 			{ Name: "Seats", Unit: "Count", Value: "1" },
@@ -96,10 +98,12 @@ describe("concurrent CheckoutBorrowLicense", () => {
 		]);
 
 		// Seats would fit (1 of 7 used) but Hours would not (600 of 3600 left).
-		const second = await borrow(borrowBody(arn, SEATS_AND_HOURS("1", "1000")));
+		const second = await checkoutCall(
+			checkoutBody(arn, { Entitlements: SEATS_AND_HOURS("1", "1000") }),
+		);
 		expectNoEntitlements(second);
 		expect(second.json.message).toMatch(/Hours/);
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "3000", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "3000", Tier: "0" });
 		expect(await activeBorrows(arn)).toHaveLength(1);
 	});
 
@@ -107,7 +111,9 @@ describe("concurrent CheckoutBorrowLicense", () => {
 		const arn = await createLicense();
 		// Hours is the binding limit: 3600 / 900 = 4 fit, while Seats alone would allow 7.
 		const replies = await Promise.all(
-			Array.from({ length: 10 }, () => borrow(borrowBody(arn, SEATS_AND_HOURS("1", "900")))),
+			Array.from({ length: 10 }, () =>
+				checkoutCall(checkoutBody(arn, { Entitlements: SEATS_AND_HOURS("1", "900") })),
+			),
 		);
 		const ok = replies.filter((r) => r.status === 200);
 		expect(ok).toHaveLength(4);
@@ -119,7 +125,7 @@ describe("concurrent CheckoutBorrowLicense", () => {
 			]);
 		}
 		expect(rsaSignatures).toBe(4);
-		expect(await consumed(arn)).toEqual({ Seats: "4", Hours: "3600", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "4", Hours: "3600", Tier: "0" });
 
 		const rows = await activeBorrows(arn);
 		expect(rows).toHaveLength(4);
@@ -131,8 +137,8 @@ describe("concurrent CheckoutBorrowLicense", () => {
 			]);
 		}
 		// The usage table is the sum of the live leases, entitlement by entitlement.
-		const usage = await objectRows(arn, "SELECT name, consumed FROM usage ORDER BY name");
-		expect(usage).toEqual([
+		const usageRows = await objectRows(arn, "SELECT name, consumed FROM usage ORDER BY name");
+		expect(usageRows).toEqual([
 			{ name: "Hours", consumed: 3600 },
 			{ name: "Seats", consumed: 4 },
 		]);
@@ -142,8 +148,8 @@ describe("concurrent CheckoutBorrowLicense", () => {
 describe("ClientToken under concurrency", () => {
 	it("answers 10 simultaneous duplicates with one reservation and byte-identical bodies (the first response stored back wins)", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, SEATS());
-		const replies = await Promise.all(Array.from({ length: 10 }, () => borrow(body)));
+		const body = checkoutBody(arn, { Entitlements: SEATS() });
+		const replies = await Promise.all(Array.from({ length: 10 }, () => checkoutCall(body)));
 
 		for (const r of replies) expect(r.status).toBe(200);
 		const texts = new Set(replies.map((r) => r.text));
@@ -162,7 +168,7 @@ describe("ClientToken under concurrency", () => {
 		);
 		expect(records).toEqual([{ response: replies[0]?.text, unsigned: null }]);
 
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 		const rows = await objectRows(arn, "SELECT token, client_token FROM borrows");
 		expect(rows).toEqual([
 			{ token: replies[0]?.json.LicenseConsumptionToken, client_token: body.ClientToken },
@@ -173,29 +179,31 @@ describe("ClientToken under concurrency", () => {
 			{ ...body, Entitlements: SEATS("2") },
 			{ ...body, NodeId: "another-node" },
 		]) {
-			const res = await borrow(other);
+			const res = await checkoutCall(other);
 			expect(res.status).toBe(400);
 			expect(res.json.__type).toBe("ValidationException");
 			expect(res.json.message).toMatch(/ClientToken/);
 		}
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 		expect(await objectRows(arn, "SELECT token FROM borrows")).toHaveLength(1);
 
 		// And the original request still replays, byte for byte.
-		const again = await borrow(body);
+		const again = await checkoutCall(body);
 		expect(again.status).toBe(200);
 		expect(again.text).toBe(replies[0]?.text);
 	});
 
 	it("treats a request with defaulted Value and reordered entitlements as the same request", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, [
-			{ Name: "Tier", Unit: "None" },
-			{ Name: "Seats", Unit: "Count" },
-		]);
-		const first = await borrow(body);
+		const body = checkoutBody(arn, {
+			Entitlements: [
+				{ Name: "Tier", Unit: "None" },
+				{ Name: "Seats", Unit: "Count" },
+			],
+		});
+		const first = await checkoutCall(body);
 		expect(first.status).toBe(200);
-		const same = await borrow({
+		const same = await checkoutCall({
 			...body,
 			Entitlements: [
 				{ Name: "Seats", Unit: "Count", Value: "1" },
@@ -204,30 +212,32 @@ describe("ClientToken under concurrency", () => {
 		});
 		expect(same.status).toBe(200);
 		expect(same.text).toBe(first.text);
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 	});
 
 	it("replays a stored success after capacity is full", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, SEATS());
-		const first = await borrow(body);
+		const body = checkoutBody(arn, { Entitlements: SEATS() });
+		const first = await checkoutCall(body);
 		expect(first.status).toBe(200);
-		expect((await borrow(borrowBody(arn, SEATS("6")))).status).toBe(200);
-		expectNoEntitlements(await borrow(borrowBody(arn, SEATS())));
+		expect((await checkoutCall(checkoutBody(arn, { Entitlements: SEATS("6") }))).status).toBe(200);
+		expectNoEntitlements(await checkoutCall(checkoutBody(arn, { Entitlements: SEATS() })));
 
-		const replay = await borrow(body);
+		const replay = await checkoutCall(body);
 		expect(replay.status).toBe(200);
 		expect(replay.text).toBe(first.text);
 		expect(replay.headers.get("x-amzn-RequestId")).not.toBe(first.headers.get("x-amzn-RequestId"));
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		expect(await activeBorrows(arn)).toHaveLength(2);
 	});
 
 	it("answers every duplicate group of a mixed burst consistently", async () => {
 		const arn = await createLicense();
-		const bodies = Array.from({ length: 20 }, () => borrowBody(arn, SEATS(), uniqueToken("mix")));
+		const bodies = Array.from({ length: 20 }, () =>
+			checkoutBody(arn, { Entitlements: SEATS(), ClientToken: uniqueToken("mix") }),
+		);
 		// Interleave the duplicates so each group's copies arrive apart from each other.
-		const sends = [0, 1, 2].flatMap(() => bodies.map((b) => ({ body: b, reply: borrow(b) })));
+		const sends = [0, 1, 2].flatMap(() => bodies.map((b) => ({ body: b, reply: checkoutCall(b) })));
 		const replies = await Promise.all(
 			sends.map(async (s) => ({ token: s.body.ClientToken, res: await s.reply })),
 		);
@@ -253,7 +263,7 @@ describe("ClientToken under concurrency", () => {
 		// Only granted groups sign (each copy at most once); the 13 refused groups sign nothing.
 		expect(rsaSignatures).toBeGreaterThanOrEqual(7);
 		expect(rsaSignatures).toBeLessThanOrEqual(7 * 3);
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		const rows = await activeBorrows(arn);
 		expect(new Set(rows.map((r) => r.token))).toEqual(granted);
 	});
@@ -271,8 +281,8 @@ describe("ClientToken under concurrency", () => {
 			}
 			return result;
 		});
-		const body = borrowBody(arn, SEATS("7"));
-		const replies = await Promise.all([borrow(body), borrow(body), borrow(body)]);
+		const body = checkoutBody(arn, { Entitlements: SEATS("7") });
+		const replies = await Promise.all([checkoutCall(body), checkoutCall(body), checkoutCall(body)]);
 
 		const failed = replies.filter((r) => r.status !== 200);
 		expect(failed).toHaveLength(1);
@@ -285,10 +295,10 @@ describe("ClientToken under concurrency", () => {
 		expect(ok[0]?.json.EntitlementsAllowed).toEqual(SEATS("7"));
 
 		// The decision was committed once: exactly one borrow of 7 holds the license.
-		expect(await consumed(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "7", Hours: "0", Tier: "0" });
 		expect(await activeBorrows(arn)).toHaveLength(1);
 		// The failed request's own retry gets the stored bytes.
-		const retry = await borrow(body);
+		const retry = await checkoutCall(body);
 		expect(retry.status).toBe(200);
 		expect(retry.text).toBe(ok[0]?.text);
 	});
@@ -301,7 +311,7 @@ function payloadText(signedToken: string): string {
 }
 
 /** The decision RPC exactly as the Worker sends it for `body`, by the issuer account. */
-async function decide(arn: string, body: ReturnType<typeof borrowBody>) {
+async function decide(arn: string, body: CheckoutBody) {
 	const req = validateCheckout(body as unknown as Record<string, unknown>, 8192);
 	return stubOf(arn).checkout({
 		caller: { accountId: ISSUER.accountId, accessKeyId: ISSUER.accessKeyId, requestId: "req-died" },
@@ -315,13 +325,13 @@ async function decide(arn: string, body: ReturnType<typeof borrowBody>) {
 describe("the object decides, the Worker signs", () => {
 	it("a Worker that dies after the decision: the retry signs the stored claims and recovers the same borrow", async () => {
 		const arn = await createLicense();
-		const body = borrowBody(arn, SEATS("2"));
+		const body = checkoutBody(arn, { Entitlements: SEATS("2") });
 		// The first Worker got as far as the decision, then died: nothing signed, nothing stored back.
 		const decided = await decide(arn, body);
 		if (!decided.ok || !("unsigned" in decided.value)) throw new Error("expected a decision");
 		const { unsigned } = decided.value;
 		expect(rsaSignatures).toBe(0);
-		expect(await consumed(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
 		const [row] = await objectRows(
 			arn,
 			"SELECT response, unsigned FROM client_tokens WHERE client_token = ?",
@@ -330,21 +340,21 @@ describe("the object decides, the Worker signs", () => {
 		expect(row).toEqual({ response: "", unsigned: JSON.stringify(unsigned) });
 
 		// Its client retries the same ClientToken: the stored claims are signed, not a new borrow made.
-		const retry = await borrow(body);
+		const retry = await checkoutCall(body);
 		expect(retry.status).toBe(200);
 		expect(rsaSignatures).toBe(1);
 		const claims = JSON.parse(unsigned.claims) as { licenseConsumptionToken: string };
 		expect(retry.json.LicenseConsumptionToken).toBe(claims.licenseConsumptionToken);
 		expect(payloadText(retry.json.SignedToken as string)).toBe(unsigned.claims);
 		expect(retry.json.EntitlementsAllowed).toEqual(SEATS("2"));
-		expect(await consumed(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
 		expect((await activeBorrows(arn)).map((r) => r.token)).toEqual([
 			claims.licenseConsumptionToken,
 		]);
 
 		// From now on the record answers those bytes: a replay signs nothing, and a late
 		// store-back (the dead Worker's, had it lived) gets the stored bytes, not its own.
-		const replay = await borrow(body);
+		const replay = await checkoutCall(body);
 		expect(replay.text).toBe(retry.text);
 		expect(rsaSignatures).toBe(1);
 		const late = await stubOf(arn).storeCheckoutResponse(
@@ -360,7 +370,7 @@ describe("the object decides, the Worker signs", () => {
 	it("the response stored back is the one the decision's bytes frame: same claims, same members as a direct serialisation", async () => {
 		const arn = await createLicense();
 		const body = {
-			...borrowBody(arn, SEATS()),
+			...checkoutBody(arn, { Entitlements: SEATS() }),
 			NodeId: "node-7",
 			CheckoutMetadata: [{ Name: "__proto__", Value: "x" }],
 		};

@@ -4,9 +4,9 @@ import { isUnknownOperation, ServiceError } from "../../console/src/api/errors";
 import { extensionOperations } from "../../console/src/api/extension";
 import { licenseManager } from "../../console/src/api/licenseManager";
 import type { CreateLicenseInput } from "../../console/src/api/types";
-import { ENDPOINT, workerFetch } from "../helpers/client";
-import { uniqueToken } from "../helpers/licenses";
+import { uniqueToken } from "../helpers/fixtures";
 import { ISSUER } from "../helpers/principals";
+import { ENDPOINT, workerFetch } from "../helpers/wire";
 
 /**
  * The console's own client (aws4fetch in the page), pointed at the Worker inside

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { isServiceError, ServiceError } from "../../src/client";
-import { expectAwsError, expectOk } from "../helpers/assertions";
-import { freshPrincipal, send, sign } from "../helpers/authRequests";
-import { call, ENDPOINT, workerFetch } from "../helpers/client";
-import { extensionCall, typedClient } from "../helpers/extension";
-import { licenseInput } from "../helpers/licenses";
-import { ISSUER, putPrincipal } from "../helpers/principals";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { licenseInput } from "../helpers/fixtures";
+import { freshPrincipal, ISSUER, putPrincipal } from "../helpers/principals";
+import { typedClient } from "../helpers/sdk";
+import { call, ENDPOINT, extensionCall, send, sign, workerFetch } from "../helpers/wire";
 
 /**
  * SPEC §8: `EdgeLicenseManager.<Op>` goes through the same door as the AWS targets —

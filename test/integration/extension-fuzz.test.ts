@@ -2,9 +2,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkoutBody, expectOk } from "../helpers/assertions";
-import { call, signedRequest, workerFetch } from "../helpers/client";
-import { stubOf } from "../helpers/d1";
+import { expectOk } from "../helpers/expectations";
+import { checkoutBody, licenseInput } from "../helpers/fixtures";
 import {
 	badArn,
 	emit,
@@ -14,8 +13,9 @@ import {
 	toJson,
 	wholeBody,
 } from "../helpers/fuzzRequests";
-import { licenseInput } from "../helpers/licenses";
 import { ISSUER, OTHER } from "../helpers/principals";
+import { stubOf } from "../helpers/storage";
+import { call, signedRequest, workerFetch } from "../helpers/wire";
 
 /**
  * Property-based fuzz of the two D1-backed extension operations (SPEC §8): hostile,

@@ -1,9 +1,8 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkoutBody, expectOk } from "../helpers/assertions";
-import { call, signedRequest, workerFetch } from "../helpers/client";
-import { objectRows } from "../helpers/d1";
+import { expectOk } from "../helpers/expectations";
+import { checkoutBody, licenseInput } from "../helpers/fixtures";
 import {
 	bodyOf,
 	type FuzzRequest,
@@ -11,8 +10,9 @@ import {
 	fuzzRequest,
 	OPERATIONS,
 } from "../helpers/fuzzRequests";
-import { licenseInput } from "../helpers/licenses";
 import { ISSUER, OTHER } from "../helpers/principals";
+import { objectRows } from "../helpers/storage";
+import { call, signedRequest, workerFetch } from "../helpers/wire";
 
 /**
  * Property-based fuzz (issue 9): thousands of hostile, correctly signed requests

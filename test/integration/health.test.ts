@@ -93,7 +93,10 @@ describe("GET /health", () => {
 			status: "fail",
 			checks: {
 				signingKeys: OK_SIGNING,
-				principalKey: { status: "fail", reason: "PRINCIPAL_SECRET_KEY is not base64 of 32 bytes" },
+				principalKey: {
+					status: "fail",
+					reason: "PRINCIPAL_SECRET_KEY must be 32 bytes, base64-encoded",
+				},
 				d1: OK_D1,
 			},
 		});

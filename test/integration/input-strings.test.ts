@@ -1,15 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-	checkoutBody,
-	createLicense,
-	expectAwsError,
-	expectOk,
-	type Reply,
-	usageText,
-} from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { d1Count, objectRows } from "../helpers/d1";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense, licenseInput, uniqueToken } from "../helpers/fixtures";
+import { d1Count, objectRows } from "../helpers/storage";
+import { call, type Reply, usageText } from "../helpers/wire";
 
 /**
  * SPEC §11: strings that are not well-formed UTF-16 are refused wherever they

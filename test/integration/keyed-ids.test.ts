@@ -1,11 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { licenseIdKey, pageTokenKey, SecretConfigError } from "../../src/derivedKeys";
+import { SecretKeyConfigError } from "../../src/auth/secretBox";
+import { licenseIdKey, pageTokenKey } from "../../src/derivedKeys";
 import { base64url, sha256Hex } from "../../src/encoding";
 import { mintLicenseId, placementForRegion, placementOf } from "../../src/licenseIds";
-import { call } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
-import { ACCOUNT, expectError, newLicense, versionInput } from "./lifecycle.helpers";
+import { expectAwsError } from "../helpers/expectations";
+import { createLicense, licenseInput, uniqueToken } from "../helpers/fixtures";
+import { ISSUER } from "../helpers/principals";
+import { versionInput } from "../helpers/sdk";
+import { call } from "../helpers/wire";
 
 /**
  * SPEC §11: license ids and NextTokens are keyed with a deployment secret (HKDF
@@ -54,9 +57,9 @@ describe("license ids keyed with the deployment secret", () => {
 
 			// The placement nibbles are exactly as before; the other 30 digits are not the hash.
 			expect(id.slice(2, 4)).toBe(nibbles);
-			expect(id).not.toBe(await unkeyedId(ACCOUNT, clientToken, nibbles));
+			expect(id).not.toBe(await unkeyedId(ISSUER.accountId, clientToken, nibbles));
 			expect(id).toBe(
-				await mintLicenseId(env, ACCOUNT, clientToken, placementForRegion(region, false)),
+				await mintLicenseId(env, ISSUER.accountId, clientToken, placementForRegion(region, false)),
 			);
 
 			// Idempotent: the retry reaches the same object and gets the same answer.
@@ -65,8 +68,8 @@ describe("license ids keyed with the deployment secret", () => {
 			expect(retry.json).toEqual(first.json);
 
 			// The outsider's guess names no license.
-			const guess = `arn:aws:license-manager::${ACCOUNT}:license:${await unkeyedId(ACCOUNT, clientToken, nibbles)}`;
-			expectError(await call("GetLicense", { LicenseArn: guess }), "ResourceNotFoundException");
+			const guess = `arn:aws:license-manager::${ISSUER.accountId}:license:${await unkeyedId(ISSUER.accountId, clientToken, nibbles)}`;
+			expectAwsError(await call("GetLicense", { LicenseArn: guess }), "ResourceNotFoundException");
 		}
 	});
 
@@ -74,9 +77,9 @@ describe("license ids keyed with the deployment secret", () => {
 		const placement = placementForRegion("eu-central-1", true);
 		const secretA = { PRINCIPAL_SECRET_KEY: randomSecret() };
 		const secretB = { PRINCIPAL_SECRET_KEY: randomSecret() };
-		const a1 = await mintLicenseId(secretA, ACCOUNT, "tok", placement);
-		const b = await mintLicenseId(secretB, ACCOUNT, "tok", placement);
-		const a2 = await mintLicenseId(secretA, ACCOUNT, "tok", placement);
+		const a1 = await mintLicenseId(secretA, ISSUER.accountId, "tok", placement);
+		const b = await mintLicenseId(secretB, ISSUER.accountId, "tok", placement);
+		const a2 = await mintLicenseId(secretA, ISSUER.accountId, "tok", placement);
 		expect(a1).toBe(a2);
 		expect(b).not.toBe(a1);
 		expect(placementOf(a1)).toEqual(placement);
@@ -84,7 +87,7 @@ describe("license ids keyed with the deployment secret", () => {
 	});
 
 	it("derives distinct keys per purpose: the page-token key does not mint license ids", async () => {
-		const data = encoder.encode(`${ACCOUNT}\0tok`);
+		const data = encoder.encode(`${ISSUER.accountId}\0tok`);
 		const byId = new Uint8Array(await crypto.subtle.sign("HMAC", await licenseIdKey(env), data));
 		const byPage = new Uint8Array(await crypto.subtle.sign("HMAC", await pageTokenKey(env), data));
 		expect(base64url(byId)).not.toBe(base64url(byPage));
@@ -107,7 +110,7 @@ describe("license ids keyed with the deployment secret", () => {
 					() => new Error("accepted"),
 					(e: unknown) => e as Error,
 				);
-			expect(err).toBeInstanceOf(SecretConfigError);
+			expect(err).toBeInstanceOf(SecretKeyConfigError);
 			expect(err.message).toBe(reason);
 			if (raw) {
 				expect(err.message).not.toContain(raw.slice(0, 8));
@@ -116,14 +119,14 @@ describe("license ids keyed with the deployment secret", () => {
 		}
 		// The deployment's own secret still works afterwards.
 		expect(
-			await mintLicenseId(env, ACCOUNT, "tok", placementForRegion("us-east-1", false)),
+			await mintLicenseId(env, ISSUER.accountId, "tok", placementForRegion("us-east-1", false)),
 		).toMatch(/^l-02[0-9a-f]{30}$/);
 	});
 });
 
 describe("NextTokens keyed with the deployment secret", () => {
 	async function threeVersions(): Promise<string> {
-		const arn = await newLicense({ LicenseName: "v1" });
+		const arn = await createLicense({ LicenseName: "v1" });
 		for (const [source, name] of [
 			["1", "v2"],
 			["2", "v3"],
@@ -156,7 +159,7 @@ describe("NextTokens keyed with the deployment secret", () => {
 		expect(seen).toEqual(["1", "2", "3"]);
 		expect(tokens).toHaveLength(2);
 
-		const scope = `versions:${ACCOUNT}:${arn}`;
+		const scope = `versions:${ISSUER.accountId}:${arn}`;
 		const [, sig] = (tokens[0] as string).split(".") as [string, string];
 		for (const forged of [
 			// What anyone could mint from the source before: skip to after version 1, or 2.
@@ -170,7 +173,7 @@ describe("NextTokens keyed with the deployment secret", () => {
 				MaxResults: 1,
 				NextToken: forged,
 			});
-			expectError(r, "ValidationException", /NextToken is not valid/);
+			expectAwsError(r, "ValidationException", /NextToken is not valid/);
 			expect(r.json.Licenses).toBeUndefined();
 		}
 		// The genuine token still leads to version 2.
@@ -185,7 +188,7 @@ describe("NextTokens keyed with the deployment secret", () => {
 	it("ListLicenses pages; a token forged with the old constant key or with an edited body is refused", async () => {
 		const sku = `SKU-KEYED-${uniqueToken()}`;
 		const created = await Promise.all(
-			Array.from({ length: 5 }, () => newLicense({ ProductSKU: sku })),
+			Array.from({ length: 5 }, () => createLicense({ ProductSKU: sku })),
 		);
 		const filters = [{ Name: "ProductSKU", Values: [sku] }];
 		const seen: string[] = [];
@@ -206,7 +209,7 @@ describe("NextTokens keyed with the deployment secret", () => {
 		expect(tokens).toHaveLength(2);
 
 		// The scope the service binds a ListLicenses token to (caller and query).
-		const scope = `licenses:${ACCOUNT}:${await sha256Hex(JSON.stringify([[], [["ProductSKU", [sku]]]]))}`;
+		const scope = `licenses:${ISSUER.accountId}:${await sha256Hex(JSON.stringify([[], [["ProductSKU", [sku]]]]))}`;
 		const sorted = [...seen].sort();
 		const [, sig] = (tokens[0] as string).split(".") as [string, string];
 		for (const forged of [
@@ -215,7 +218,7 @@ describe("NextTokens keyed with the deployment secret", () => {
 			`${base64url(encoder.encode(sorted[3] as string))}.${sig}`,
 		]) {
 			const r = await call("ListLicenses", { Filters: filters, MaxResults: 2, NextToken: forged });
-			expectError(r, "ValidationException", /NextToken is not valid/);
+			expectAwsError(r, "ValidationException", /NextToken is not valid/);
 			expect(r.json.Licenses).toBeUndefined();
 		}
 		const genuine = await call("ListLicenses", {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { advanceClockForTests } from "../../src/clock";
-import { call } from "../helpers/client";
-import { licenseInput } from "../helpers/licenses";
-import {
-	ACCOUNT,
-	checkoutBody,
-	d1,
-	drain,
-	HOUR,
-	type Reply,
-	runAlarm,
-	versionInput,
-} from "./lifecycle.helpers";
+import { checkoutBody, HOUR, licenseInput } from "../helpers/fixtures";
+import { ISSUER } from "../helpers/principals";
+import { versionInput } from "../helpers/sdk";
+import { d1Rows, drainOutbox, runAlarm } from "../helpers/storage";
+import { call, type Reply } from "../helpers/wire";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -58,9 +51,9 @@ describe("audit trail in D1", () => {
 		const deleteId = requestId(
 			await call("DeleteLicense", { LicenseArn: arn, SourceVersion: "2" }),
 		);
-		await drain(arn);
+		await drainOutbox(arn);
 
-		const rows = await d1(
+		const rows = await d1Rows(
 			"SELECT operation, account_id, access_key_id, resource_arn, request_id, at FROM audit_events WHERE resource_arn = ? ORDER BY at, operation",
 			arn,
 		);
@@ -93,7 +86,7 @@ describe("audit trail in D1", () => {
 			const got = byOperation.get(operation) ?? [];
 			expect(got.map((r) => r.request_id).sort(), operation).toEqual(ids);
 			for (const r of got) {
-				expect(r, operation).toMatchObject({ account_id: ACCOUNT, resource_arn: arn });
+				expect(r, operation).toMatchObject({ account_id: ISSUER.accountId, resource_arn: arn });
 				expect(typeof r.access_key_id).toBe("string");
 				expect(Number.isNaN(Date.parse(r.at as string))).toBe(false);
 			}
@@ -101,13 +94,13 @@ describe("audit trail in D1", () => {
 		// Expiry has no request: one row, for the borrow's account.
 		const expiry = byOperation.get("ExpireBorrow") ?? [];
 		expect(expiry).toHaveLength(1);
-		expect(expiry[0]).toMatchObject({ account_id: ACCOUNT, resource_arn: arn });
+		expect(expiry[0]).toMatchObject({ account_id: ISSUER.accountId, resource_arn: arn });
 		expect(typeof expiry[0]?.request_id).toBe("string");
 		expect(rows).toHaveLength(8);
 
 		// The checkout rows carry the checkout's request id too.
 		expect(
-			await d1(
+			await d1Rows(
 				"SELECT consumption_token, request_id FROM checkouts WHERE license_arn = ? ORDER BY request_id",
 				arn,
 			),
@@ -136,9 +129,9 @@ describe("audit trail in D1", () => {
 		const version = await versionInput(arn);
 		requestId(await call("CreateLicenseVersion", version));
 		requestId(await call("CreateLicenseVersion", version));
-		await drain(arn);
+		await drainOutbox(arn);
 
-		const counts = await d1(
+		const counts = await d1Rows(
 			"SELECT operation, COUNT(*) AS n FROM audit_events WHERE resource_arn = ? GROUP BY operation ORDER BY operation",
 			arn,
 		);
@@ -148,7 +141,7 @@ describe("audit trail in D1", () => {
 			{ operation: "CreateLicenseVersion", n: 1 },
 		]);
 		expect(
-			await d1("SELECT COUNT(*) AS n FROM audit_events WHERE request_id = ?", replayId),
+			await d1Rows("SELECT COUNT(*) AS n FROM audit_events WHERE request_id = ?", replayId),
 		).toEqual([{ n: 0 }]);
 	});
 });

@@ -5,25 +5,14 @@ import {
 } from "@aws-sdk/client-license-manager";
 import { describe, expect, it } from "vitest";
 import { borrowIdOf } from "../../src/borrowId";
-import { advanceClockForTests } from "../../src/clock";
-import { call } from "../helpers/client";
-import {
-	borrow,
-	client,
-	d1,
-	drain,
-	HOUR,
-	isoSeconds,
-	licenseText,
-	MINUTE,
-	newLicense,
-	now,
-	rejects,
-	runAlarm,
-	usage,
-	usageText,
-	versionInput,
-} from "./lifecycle.helpers";
+import { advanceClockForTests, clock, isoSeconds } from "../../src/clock";
+import { expectSdkError } from "../helpers/expectations";
+import { createLicense, HOUR, MINUTE } from "../helpers/fixtures";
+import { borrow, sdkClient, versionInput } from "../helpers/sdk";
+import { d1Rows, drainOutbox, runAlarm } from "../helpers/storage";
+import { call, licenseText, usage, usageText } from "../helpers/wire";
+
+const client = sdkClient();
 
 const extend = (token: string, dryRun?: boolean) =>
 	client.send(
@@ -35,9 +24,9 @@ const extend = (token: string, dryRun?: boolean) =>
 
 /** Extends and checks Expiration = now + TTL, for the `now` the service saw. */
 async function extendBy(token: string, ttlMs: number): Promise<number> {
-	const before = now();
+	const before = clock.now();
 	const out = await extend(token);
-	const after = now();
+	const after = clock.now();
 	expect(out.LicenseConsumptionToken).toBe(token);
 	const expiration = out.Expiration as string;
 	expect(expiration).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
@@ -49,7 +38,7 @@ async function extendBy(token: string, ttlMs: number): Promise<number> {
 
 describe("ExtendLicenseConsumption", () => {
 	it("moves Expiration to now + TTL; the borrow outlives its old expiration and expires at the new one", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		const token = a.LicenseConsumptionToken as string;
 		const oldExpiration = Date.parse(a.Expiration as string);
@@ -59,12 +48,12 @@ describe("ExtendLicenseConsumption", () => {
 		expect(newExpiration - oldExpiration).toBeGreaterThanOrEqual(30 * MINUTE - 1000);
 
 		// Past the old expiration: the alarm releases nothing.
-		advanceClockForTests(oldExpiration - now() + 5 * MINUTE);
+		advanceClockForTests(oldExpiration - clock.now() + 5 * MINUTE);
 		await runAlarm(arn);
 		expect((await usage(arn)).Seats).toBe("2");
 
 		// Just before the new one: still held. Past it: released by the alarm alone.
-		advanceClockForTests(newExpiration - now() - 1000);
+		advanceClockForTests(newExpiration - clock.now() - 1000);
 		await runAlarm(arn);
 		expect((await usage(arn)).Seats).toBe("2");
 		advanceClockForTests(2000);
@@ -73,8 +62,8 @@ describe("ExtendLicenseConsumption", () => {
 	});
 
 	it("is capped at Validity.End", async () => {
-		const end = isoSeconds(now() + 90 * MINUTE);
-		const arn = await newLicense({ Validity: { Begin: "2020-01-01T00:00:00Z", End: end } });
+		const end = isoSeconds(clock.now() + 90 * MINUTE);
+		const arn = await createLicense({ Validity: { Begin: "2020-01-01T00:00:00Z", End: end } });
 		const a = await borrow(arn);
 		expect(Date.parse(a.Expiration as string) - Date.parse(a.IssuedAt as string)).toBe(HOUR);
 		advanceClockForTests(40 * MINUTE);
@@ -83,13 +72,13 @@ describe("ExtendLicenseConsumption", () => {
 	});
 
 	it("DryRun returns the current Expiration and changes nothing", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		const token = a.LicenseConsumptionToken as string;
 		const licenseBefore = await licenseText(arn);
 		const usageBefore = await usageText(arn);
-		await drain(arn);
-		const rowBefore = await d1(
+		await drainOutbox(arn);
+		const rowBefore = await d1Rows(
 			"SELECT status, expires_at FROM checkouts WHERE consumption_token = ?",
 			token,
 		);
@@ -108,12 +97,12 @@ describe("ExtendLicenseConsumption", () => {
 
 		expect(await licenseText(arn)).toBe(licenseBefore);
 		expect(await usageText(arn)).toBe(usageBefore);
-		await drain(arn);
+		await drainOutbox(arn);
 		expect(
-			await d1("SELECT status, expires_at FROM checkouts WHERE consumption_token = ?", token),
+			await d1Rows("SELECT status, expires_at FROM checkouts WHERE consumption_token = ?", token),
 		).toEqual(rowBefore);
 		expect(
-			await d1(
+			await d1Rows(
 				"SELECT COUNT(*) AS n FROM audit_events WHERE operation = 'ExtendLicenseConsumption' AND borrow_id = ?",
 				borrowIdOf(token),
 			),
@@ -121,7 +110,7 @@ describe("ExtendLicenseConsumption", () => {
 
 		// A dry run leaves the borrow as it was: it still expires at the original time...
 		const probe = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "1" }]);
-		advanceClockForTests(Date.parse(a.Expiration as string) - now() + 1000);
+		advanceClockForTests(Date.parse(a.Expiration as string) - clock.now() + 1000);
 		await runAlarm(arn);
 		expect((await usage(arn)).Seats).toBe("1");
 		// ...and a real extend on another borrow is unaffected by a dry run before it.
@@ -131,7 +120,7 @@ describe("ExtendLicenseConsumption", () => {
 	});
 
 	it("DryRun false behaves as a real extend", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		advanceClockForTests(10 * MINUTE);
 		const out = await extend(a.LicenseConsumptionToken as string, false);
@@ -141,31 +130,47 @@ describe("ExtendLicenseConsumption", () => {
 	});
 
 	it("an expired borrow (before or after the alarm) → ValidationException, DryRun too", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		const b = await borrow(arn);
 		advanceClockForTests(HOUR + 1000);
-		await rejects(extend(a.LicenseConsumptionToken as string), "ValidationException", /expired/);
-		await rejects(
+		await expectSdkError(
+			extend(a.LicenseConsumptionToken as string),
+			"ValidationException",
+			/expired/,
+		);
+		await expectSdkError(
 			extend(a.LicenseConsumptionToken as string, true),
 			"ValidationException",
 			/expired/,
 		);
 		await runAlarm(arn);
-		await rejects(extend(a.LicenseConsumptionToken as string), "ValidationException", /expired/);
-		await rejects(extend(b.LicenseConsumptionToken as string), "ValidationException", /expired/);
+		await expectSdkError(
+			extend(a.LicenseConsumptionToken as string),
+			"ValidationException",
+			/expired/,
+		);
+		await expectSdkError(
+			extend(b.LicenseConsumptionToken as string),
+			"ValidationException",
+			/expired/,
+		);
 		expect((await usage(arn)).Seats).toBe("0");
 	});
 
 	it("a checked-in borrow → ValidationException", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		await client.send(
 			new CheckInLicenseCommand({ LicenseConsumptionToken: a.LicenseConsumptionToken }),
 		);
 		const before = await usageText(arn);
-		await rejects(extend(a.LicenseConsumptionToken as string), "ValidationException", /checked in/);
-		await rejects(
+		await expectSdkError(
+			extend(a.LicenseConsumptionToken as string),
+			"ValidationException",
+			/checked in/,
+		);
+		await expectSdkError(
 			extend(a.LicenseConsumptionToken as string, true),
 			"ValidationException",
 			/checked in/,
@@ -174,17 +179,17 @@ describe("ExtendLicenseConsumption", () => {
 	});
 
 	it("a borrow of a DEACTIVATED license → ValidationException; it keeps its expiration", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		await client.send(
 			new CreateLicenseVersionCommand(await versionInput(arn, { Status: "DEACTIVATED" })),
 		);
-		await rejects(
+		await expectSdkError(
 			extend(a.LicenseConsumptionToken as string),
 			"ValidationException",
 			/DEACTIVATED/,
 		);
-		await rejects(
+		await expectSdkError(
 			extend(a.LicenseConsumptionToken as string, true),
 			"ValidationException",
 			/DEACTIVATED/,
@@ -196,12 +201,12 @@ describe("ExtendLicenseConsumption", () => {
 	});
 
 	it("an unknown token → ResourceNotFoundException", async () => {
-		await rejects(extend("0".repeat(64)), "ResourceNotFoundException");
-		await rejects(extend("nope"), "ResourceNotFoundException");
+		await expectSdkError(extend("0".repeat(64)), "ResourceNotFoundException");
+		await expectSdkError(extend("nope"), "ResourceNotFoundException");
 	});
 
 	it("D1 checkouts rows reflect CHECKED_IN, the new expires_at and EXPIRED once the outbox drains", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		const b = await borrow(arn);
 		const c = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "1" }]);
@@ -210,8 +215,8 @@ describe("ExtendLicenseConsumption", () => {
 			string,
 			string,
 		];
-		await drain(arn);
-		const rows = await d1(
+		await drainOutbox(arn);
+		const rows = await d1Rows(
 			"SELECT consumption_token, license_arn, account_id, status, issued_at, expires_at, returned_at FROM checkouts WHERE license_arn = ? ORDER BY issued_at, consumption_token",
 			arn,
 		);
@@ -226,33 +231,33 @@ describe("ExtendLicenseConsumption", () => {
 
 		advanceClockForTests(10 * MINUTE);
 		await client.send(new CheckInLicenseCommand({ LicenseConsumptionToken: ta }));
-		const checkedInAt = isoSeconds(now());
+		const checkedInAt = isoSeconds(clock.now());
 		advanceClockForTests(10 * MINUTE);
 		const extended = await extend(tb);
-		await drain(arn);
+		await drainOutbox(arn);
 		expect(
-			await d1(
+			await d1Rows(
 				"SELECT status, expires_at, returned_at FROM checkouts WHERE consumption_token = ?",
 				ta,
 			),
 		).toEqual([{ status: "CHECKED_IN", expires_at: a.Expiration, returned_at: checkedInAt }]);
 		expect(
-			await d1(
+			await d1Rows(
 				"SELECT status, expires_at, returned_at FROM checkouts WHERE consumption_token = ?",
 				tb,
 			),
 		).toEqual([{ status: "ACTIVE", expires_at: extended.Expiration, returned_at: null }]);
 
-		advanceClockForTests(Date.parse(c.Expiration as string) - now() + 1000);
-		await drain(arn);
+		advanceClockForTests(Date.parse(c.Expiration as string) - clock.now() + 1000);
+		await drainOutbox(arn);
 		expect(
-			await d1(
+			await d1Rows(
 				"SELECT status, expires_at, returned_at FROM checkouts WHERE consumption_token = ?",
 				tc,
 			),
 		).toEqual([{ status: "EXPIRED", expires_at: c.Expiration, returned_at: c.Expiration }]);
 		expect(
-			(await d1("SELECT status FROM checkouts WHERE consumption_token = ?", tb))[0]?.status,
+			(await d1Rows("SELECT status FROM checkouts WHERE consumption_token = ?", tb))[0]?.status,
 		).toBe("ACTIVE");
 		expect((await usage(arn)).Seats).toBe("2");
 	});

@@ -4,21 +4,13 @@ import {
 } from "@aws-sdk/client-license-manager";
 import { describe, expect, it } from "vitest";
 import { advanceClockForTests } from "../../src/clock";
-import { call } from "../helpers/client";
-import { licenseInput } from "../helpers/licenses";
-import {
-	borrow,
-	client,
-	expectError,
-	HOUR,
-	MINUTE,
-	newLicense,
-	rejects,
-	runAlarm,
-	usage,
-	usageText,
-	versionInput,
-} from "./lifecycle.helpers";
+import { expectAwsError, expectSdkError } from "../helpers/expectations";
+import { createLicense, HOUR, licenseInput, MINUTE } from "../helpers/fixtures";
+import { borrow, sdkClient, versionInput } from "../helpers/sdk";
+import { runAlarm } from "../helpers/storage";
+import { call, usage, usageText } from "../helpers/wire";
+
+const client = sdkClient();
 
 const checkIn = (token: string, beneficiary?: string) =>
 	client.send(
@@ -30,7 +22,7 @@ const checkIn = (token: string, beneficiary?: string) =>
 
 describe("CheckInLicense", () => {
 	it("returns the borrowed quantities at once and answers {}", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const out = await borrow(arn, [
 			{ Name: "Seats", Unit: "Count", Value: "2" },
 			{ Name: "Hours", Unit: "Seconds", Value: "100" },
@@ -53,7 +45,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("through the SDK too; a second check-in succeeds and changes nothing", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]);
 		expect((await usage(arn)).Seats).toBe("5");
@@ -71,7 +63,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("after expiry, before the alarm ran: succeeds, changes nothing more than the expiry, usage right", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		advanceClockForTests(30 * MINUTE);
 		await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]); // expires 30 min after a
@@ -88,7 +80,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("after expiry, with the alarm run first: succeeds and changes nothing", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		advanceClockForTests(30 * MINUTE);
 		await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]);
@@ -106,7 +98,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("AllowEarlyCheckIn false → ValidationException naming the rule, usage unchanged", async () => {
-		const arn = await newLicense({
+		const arn = await createLicense({
 			ConsumptionConfiguration: {
 				RenewType: "None",
 				BorrowConfiguration: { AllowEarlyCheckIn: false, MaxTimeToLiveInMinutes: 60 },
@@ -114,7 +106,7 @@ describe("CheckInLicense", () => {
 		});
 		const a = await borrow(arn);
 		const before = await usageText(arn);
-		await rejects(
+		await expectSdkError(
 			checkIn(a.LicenseConsumptionToken as string),
 			"ValidationException",
 			/AllowEarlyCheckIn/,
@@ -134,7 +126,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("an entitlement with AllowCheckIn false in the borrow → ValidationException naming it; absent or true = allowed", async () => {
-		const arn = await newLicense({
+		const arn = await createLicense({
 			Entitlements: [
 				{ Name: "Seats", Unit: "Count", MaxCount: 7 },
 				{ Name: "Dongle", Unit: "Count", MaxCount: 2, AllowCheckIn: false },
@@ -151,7 +143,7 @@ describe("CheckInLicense", () => {
 		]);
 		expect(await usage(arn)).toEqual({ Seats: "3", Dongle: "1", Cores: "8" });
 
-		await rejects(
+		await expectSdkError(
 			checkIn(locked.LicenseConsumptionToken as string),
 			"ValidationException",
 			/'Dongle'.*AllowCheckIn/,
@@ -163,17 +155,17 @@ describe("CheckInLicense", () => {
 	});
 
 	it("an unknown or garbage token → ResourceNotFoundException", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		const token = a.LicenseConsumptionToken as string;
 		expect(token).toMatch(/^[0-9a-f]{64}$/);
 		// Same license, another random half.
 		const sibling = `${token.slice(0, 32)}${"0".repeat(32)}`;
-		await rejects(checkIn(sibling), "ResourceNotFoundException");
+		await expectSdkError(checkIn(sibling), "ResourceNotFoundException");
 		// A well-formed token of a license that does not exist.
-		await rejects(checkIn("f".repeat(64)), "ResourceNotFoundException");
+		await expectSdkError(checkIn("f".repeat(64)), "ResourceNotFoundException");
 		for (const garbage of ["garbage", "x".repeat(64), `${token}00`, token.toUpperCase()]) {
-			expectError(
+			expectAwsError(
 				await call("CheckInLicense", { LicenseConsumptionToken: garbage }),
 				"ResourceNotFoundException",
 			);
@@ -182,7 +174,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("Beneficiary: the borrow's account or the license's Beneficiary → OK; anything else → ValidationException", async () => {
-		const arn = await newLicense({ Beneficiary: "My Beneficiary" });
+		const arn = await createLicense({ Beneficiary: "My Beneficiary" });
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "1" }]);
 		const b = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		const c = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "4" }]);
@@ -190,7 +182,7 @@ describe("CheckInLicense", () => {
 
 		const before = await usageText(arn);
 		for (const other of ["444455556666", "Someone Else", "my beneficiary"]) {
-			await rejects(
+			await expectSdkError(
 				checkIn(c.LicenseConsumptionToken as string, other),
 				"ValidationException",
 				/Beneficiary/,
@@ -205,7 +197,7 @@ describe("CheckInLicense", () => {
 	});
 
 	it("a borrow of a DEACTIVATED license still checks in", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		await client.send(
 			new CreateLicenseVersionCommand(await versionInput(arn, { Status: "DEACTIVATED" })),
@@ -217,7 +209,7 @@ describe("CheckInLicense", () => {
 
 describe("CheckInLicense and ExtendLicenseConsumption under concurrency", () => {
 	it("10 concurrent check-ins of one token all succeed and release it exactly once", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]);
 		const token = a.LicenseConsumptionToken as string;
@@ -232,7 +224,7 @@ describe("CheckInLicense and ExtendLicenseConsumption under concurrency", () => 
 	});
 
 	it("10 concurrent check-ins of one expired token (no alarm yet) release it exactly once", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		advanceClockForTests(HOUR + 1000);
 		await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]);
@@ -249,7 +241,7 @@ describe("CheckInLicense and ExtendLicenseConsumption under concurrency", () => 
 
 	it("extend racing the expiry alarm: usage never negative, consistent with the borrow's final status", async () => {
 		for (let round = 0; round < 3; round++) {
-			const arn = await newLicense(licenseInput());
+			const arn = await createLicense(licenseInput());
 			const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 			advanceClockForTests(HOUR + 1000);
 			const [extend] = await Promise.all([
@@ -264,7 +256,7 @@ describe("CheckInLicense and ExtendLicenseConsumption under concurrency", () => 
 				expect(seats).toBe(2);
 			} else {
 				// Expired and released; the extend said why.
-				expectError(extend, "ValidationException", /expired/);
+				expectAwsError(extend, "ValidationException", /expired/);
 				expect(seats).toBe(0);
 				// And a check-in afterwards is the no-op it should be.
 				const res = await call("CheckInLicense", {

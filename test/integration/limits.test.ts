@@ -10,13 +10,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceClockForTests, setClockOffsetForTests } from "../../src/clock";
 import { DEFAULT_LIMITS } from "../../src/config";
 import { jsonLength, utf8Length } from "../../src/encoding";
-import { checkoutBody, expectAwsError, expectOk, type Reply } from "../helpers/assertions";
-import { freshPrincipal, licenseCount } from "../helpers/authRequests";
-import { call, sdkClient } from "../helpers/client";
-import { consumed, objectRows, runAlarm, stubOf } from "../helpers/d1";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
-import { putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, licenseInput, uniqueToken } from "../helpers/fixtures";
+import { freshPrincipal, putPrincipal, type TestPrincipal } from "../helpers/principals";
+import { sdkClient } from "../helpers/sdk";
+import { licenseCount, objectRows, stubOf } from "../helpers/storage";
 import { callWithVars, setObjectVars } from "../helpers/vars";
+import { call, type Reply, usage } from "../helpers/wire";
 
 /**
  * SPEC §11 limits on storage every tenant shares. Lowered limits come from config
@@ -246,7 +246,7 @@ describe("NodeId + CheckoutMetadata size", () => {
 		const ok = expectOk(await call("CheckoutBorrowLicense", checkoutBody(arn, sized(limit))));
 		expect(ok.CheckoutMetadata).toEqual(sized(limit).CheckoutMetadata);
 
-		const before = await consumed(arn);
+		const before = await usage(arn);
 		expectAwsError(
 			await call("CheckoutBorrowLicense", checkoutBody(arn, sized(limit + 1))),
 			"ValidationException",
@@ -259,8 +259,8 @@ describe("NodeId + CheckoutMetadata size", () => {
 			"ValidationException",
 			/NodeId and CheckoutMetadata are \d+ bytes serialised/,
 		);
-		expect(await consumed(arn)).toEqual(before);
-		expect(await consumed(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual(before);
+		expect(await usage(arn)).toEqual({ Seats: "1", Hours: "0", Tier: "0" });
 	});
 
 	it("follows MAX_CHECKOUT_METADATA_BYTES", async () => {
@@ -323,7 +323,7 @@ describe("live borrows per license", () => {
 				"Limit exceeded: at most 5 live borrows per license. Check in or wait for borrows to expire, then check out again.",
 			);
 		}
-		expect(await consumed(arn)).toEqual({ Seats: "5" });
+		expect(await usage(arn)).toEqual({ Seats: "5" });
 		expect(await objectRows(arn, "SELECT COUNT(*) AS n FROM borrows")).toEqual([{ n: 5 }]);
 
 		// A replay of a granted checkout is still answered at the limit, byte for byte.
@@ -343,8 +343,8 @@ describe("live borrows per license", () => {
 		// Borrows past their expiration count no more, even before their alarm has run.
 		advanceClockForTests(61 * MINUTE);
 		expectOk(await call("CheckoutBorrowLicense", checkoutBody(arn)));
-		expect(await consumed(arn)).toEqual({ Seats: "1" });
-		await runAlarm(arn);
+		expect(await usage(arn)).toEqual({ Seats: "1" });
+		await expectAlarmRan(arn);
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 1 }]);
 	});
 	it("an object from before the live-borrow counter seeds it from its borrows when it starts", async () => {
@@ -366,7 +366,7 @@ describe("live borrows per license", () => {
 		await objectRows(arn, "DROP TABLE schema_version");
 		await objectRows(arn, "ALTER TABLE client_tokens DROP COLUMN unsigned");
 		await evictDurableObject(stubOf(arn));
-		expect(await consumed(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 2 }]);
 		await setObjectVars(arn, { MAX_LIVE_BORROWS_PER_LICENSE: "3" });
 		expectOk(await call("CheckoutBorrowLicense", checkoutBody(arn)));

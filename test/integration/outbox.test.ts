@@ -6,21 +6,23 @@ import { advanceClockForTests, clock, setClockOffsetForTests } from "../../src/c
 import { licenseArn, mintLicenseId, placementForRegion } from "../../src/licenseIds";
 import { statementsFor } from "../../src/records/d1";
 import type { OutboxRecord } from "../../src/records/outbox";
-import { call } from "../helpers/client";
+import { expectAlarmRan } from "../helpers/expectations";
 import {
-	borrow,
-	borrowBody,
+	checkoutBody,
 	createLicense,
+	licenseInput,
+	sampleRecords,
+	uniqueToken,
+} from "../helpers/fixtures";
+import {
 	d1Count,
 	d1Rows,
 	objectRows,
 	outboxRows as outbox,
-	runAlarm,
-	sampleRecords,
 	stubOf,
 	withTableParked,
-} from "../helpers/d1";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+} from "../helpers/storage";
+import { call, checkoutCall } from "../helpers/wire";
 
 /**
  * SPEC §7 and ARCHITECTURE "Alarms never throw": the object commits first, D1 is
@@ -48,7 +50,7 @@ describe("D1 outage after the object committed", () => {
 		const arn = await createLicense({ ConsumptionConfiguration: DAY_TTL });
 		let token: unknown;
 		await withTableParked("checkouts", async () => {
-			const res = await borrow(borrowBody(arn));
+			const res = await checkoutCall(checkoutBody(arn));
 			expect(res.status).toBe(200);
 			expect(res.json.LicenseArn).toBe(arn);
 			token = res.json.LicenseConsumptionToken;
@@ -58,7 +60,7 @@ describe("D1 outage after the object committed", () => {
 			// More runs than the platform would retry a throwing alarm.
 			for (let attempt = 1; attempt <= 10; attempt++) {
 				advanceClockForTests(MAX_BACKOFF_MS + 1000);
-				await runAlarm(arn);
+				await expectAlarmRan(arn);
 				const rows = await outbox(arn);
 				expect(rows.map((r) => [r.kind, r.attempts])).toEqual([
 					["checkout", attempt],
@@ -83,11 +85,11 @@ describe("D1 outage after the object committed", () => {
 			).toBe(0);
 
 			// Checkouts keep working while D1 is down.
-			expect((await borrow(borrowBody(arn))).status).toBe(200);
+			expect((await checkoutCall(checkoutBody(arn))).status).toBe(200);
 		});
 
 		advanceClockForTests(MAX_BACKOFF_MS + 1000);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await checkoutCount(token)).toBe(1);
 		expect(
 			await d1Rows(
@@ -109,11 +111,11 @@ describe("D1 outage after the object committed", () => {
 		const arn = await createLicense();
 		let token: unknown;
 		await withTableParked("checkouts", async () => {
-			const res = await borrow(borrowBody(arn));
+			const res = await checkoutCall(checkoutBody(arn));
 			expect(res.status).toBe(200);
 			token = res.json.LicenseConsumptionToken;
 			advanceClockForTests(61 * MINUTE);
-			await runAlarm(arn);
+			await expectAlarmRan(arn);
 			expect((await outbox(arn)).map((r) => r.kind)).toEqual([
 				"checkout",
 				"audit",
@@ -122,7 +124,7 @@ describe("D1 outage after the object committed", () => {
 			]);
 		});
 		advanceClockForTests(MAX_BACKOFF_MS + 1000);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await d1Rows("SELECT status FROM checkouts WHERE consumption_token = ?", token)).toEqual(
 			[{ status: "EXPIRED" }],
 		);
@@ -144,14 +146,14 @@ describe("outbox order across a backoff", () => {
 		const arn = await createLicense({ ConsumptionConfiguration: DAY_TTL });
 		let token: unknown;
 		await withTableParked("checkouts", async () => {
-			token = (await borrow(borrowBody(arn))).json.LicenseConsumptionToken;
-			await runAlarm(arn); // fails: the checkout's rows wait 1 s
+			token = (await checkoutCall(checkoutBody(arn))).json.LicenseConsumptionToken;
+			await expectAlarmRan(arn); // fails: the checkout's rows wait 1 s
 		});
 		const checkIn = await call("CheckInLicense", { LicenseConsumptionToken: token });
 		expect(checkIn.status).toBe(200);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		advanceClockForTests(MAX_BACKOFF_MS + 1000);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await outbox(arn)).toEqual([]);
 		expect(await objectRows(arn, "SELECT status FROM borrows")).toEqual([{ status: "CHECKED_IN" }]);
 		expect(await d1Rows("SELECT status FROM checkouts WHERE consumption_token = ?", token)).toEqual(
@@ -164,19 +166,19 @@ describe("outbox order across a backoff", () => {
 		let token: unknown;
 		let expiresAt = 0;
 		await withTableParked("checkouts", async () => {
-			const res = await borrow(borrowBody(arn));
+			const res = await checkoutCall(checkoutBody(arn));
 			token = res.json.LicenseConsumptionToken;
 			expiresAt = Date.parse(res.json.Expiration as string);
 			// Fail at every retry until the next one falls after the expiry.
 			while ((await nextAttempt(arn)) <= expiresAt + 1000) {
 				advanceClockForTests(Math.max(0, (await nextAttempt(arn)) - clock.now()));
-				await runAlarm(arn);
+				await expectAlarmRan(arn);
 			}
 		});
 		advanceClockForTests(expiresAt + 1000 - clock.now());
-		await runAlarm(arn); // expires the borrow; D1 is back
+		await expectAlarmRan(arn); // expires the borrow; D1 is back
 		advanceClockForTests(MAX_BACKOFF_MS + 1000);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await outbox(arn)).toEqual([]);
 		expect(await d1Rows("SELECT status FROM checkouts WHERE consumption_token = ?", token)).toEqual(
 			[{ status: "EXPIRED" }],
@@ -207,7 +209,7 @@ describe("outbox order across a backoff", () => {
 		const deleted = await call("DeleteLicense", { LicenseArn: arn, SourceVersion: "2" });
 		expect(deleted.json.Status).toBe("DELETED");
 		advanceClockForTests(MAX_BACKOFF_MS + 1000);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await outbox(arn)).toEqual([]);
 		expect(await d1Rows("SELECT status, version FROM licenses WHERE license_arn = ?", arn)).toEqual(
 			[{ status: "DELETED", version: 2 }],
@@ -288,7 +290,7 @@ describe("seller operations and D1", () => {
 		const arn = licenseArn("aws", "111122223333", id);
 		expect(await d1Count("SELECT COUNT(*) AS n FROM licenses WHERE license_arn = ?", arn)).toBe(0);
 		advanceClockForTests(MAX_BACKOFF_MS + 1000);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await d1Count("SELECT COUNT(*) AS n FROM licenses WHERE license_arn = ?", arn)).toBe(1);
 		expect(await outbox(arn)).toEqual([]);
 	});
@@ -297,7 +299,7 @@ describe("seller operations and D1", () => {
 describe("idempotent D1 writes", () => {
 	it("leaves one row when the drain re-sends records D1 already committed", async () => {
 		const arn = await createLicense();
-		const res = await borrow(borrowBody(arn));
+		const res = await checkoutCall(checkoutBody(arn));
 		const token = res.json.LicenseConsumptionToken;
 		const sent = (await objectRows(arn, "SELECT record FROM outbox ORDER BY id")).map(
 			(r) => r.record as string,
@@ -306,7 +308,7 @@ describe("idempotent D1 writes", () => {
 		expect(sent.map((r) => (JSON.parse(r) as { kind: string }[]).map((x) => x.kind))).toEqual([
 			["checkout", "audit"],
 		]);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await checkoutCount(token)).toBe(1);
 
 		// As if D1 committed but the object never heard: the same rows go out again.
@@ -320,7 +322,7 @@ describe("idempotent D1 writes", () => {
 			}
 			await state.storage.setAlarm(clock.now());
 		});
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await outbox(arn)).toEqual([]);
 		expect(await checkoutCount(token)).toBe(1);
 		expect(

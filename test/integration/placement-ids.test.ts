@@ -4,10 +4,10 @@ import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import { operations } from "../../src/operations/registry";
 import { AwsError } from "../../src/protocol/errors";
-import { checkoutBody, createLicense, expectAwsError, expectOk } from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense, licenseInput, uniqueToken } from "../helpers/fixtures";
 import { ISSUER } from "../helpers/principals";
+import { call } from "../helpers/wire";
 
 /**
  * SPEC §6: the id carries the placement, so a caller could choose one. Ids whose

@@ -1,13 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense } from "../helpers/fixtures";
 import {
-	checkoutBody,
-	createLicense,
-	expectAwsError,
-	expectOk,
+	call,
+	ENDPOINT,
 	JSON_11,
 	type Reply,
-} from "../helpers/assertions";
-import { call, ENDPOINT, signedRequest, workerFetch } from "../helpers/client";
+	readReply,
+	signedRequest,
+	workerFetch,
+} from "../helpers/wire";
 
 /** SPEC §1: the AWS JSON 1.1 wire protocol, including what no SDK would send. */
 
@@ -17,23 +19,12 @@ const NEVER_MINTED =
 const NULL_ARN =
 	"1 validation error detected: Value null at 'licenseArn' failed to satisfy constraint: Member must not be null";
 
-async function reply(res: Response): Promise<Reply> {
-	const text = await res.text();
-	let json: Record<string, unknown> = {};
-	try {
-		json = JSON.parse(text) as Record<string, unknown>;
-	} catch {
-		// Left empty: the assertions on the body fail visibly.
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
 /**
  * Unsigned, for what `call()` cannot express (streams, no target, other routes):
  * each of these is refused before authentication.
  */
 async function raw(path: string, init: RequestInit & { duplex?: "half" }): Promise<Reply> {
-	return reply(await workerFetch(`${ENDPOINT}${path}`, init));
+	return readReply(await workerFetch(`${ENDPOINT}${path}`, init));
 }
 
 function targetHeaders(target?: string): Record<string, string> {
@@ -93,7 +84,7 @@ describe("request bodies", () => {
 		const bytes = new Uint8Array([...prefix, 0xff, 0xfe, 0x22, 0x7d]);
 		const res = await workerFetch(await signedRequest("GetLicense", bytes));
 		expectAwsError(
-			await reply(res),
+			await readReply(res),
 			"SerializationException",
 			"The request body is not valid JSON.",
 		);

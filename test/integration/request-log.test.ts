@@ -3,10 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import { advanceClockForTests, setClockOffsetForTests } from "../../src/clock";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
-import { checkoutBody, createLicense, expectAwsError, expectOk } from "../helpers/assertions";
-import { call, ENDPOINT, signedRequest, workerFetch } from "../helpers/client";
-import { borrow, borrowBody, runAlarm, withTableParked } from "../helpers/d1";
+import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense } from "../helpers/fixtures";
 import { ISSUER } from "../helpers/principals";
+import { withTableParked } from "../helpers/storage";
+import { call, checkoutCall, ENDPOINT, signedRequest, workerFetch } from "../helpers/wire";
 
 /**
  * SPEC §12: one JSON line per API request — requestId, operation, account,
@@ -250,13 +251,13 @@ describe("background events", () => {
 		const arn = await createLicense();
 		let token = "";
 		await withTableParked("checkouts", async () => {
-			const res = await borrow(borrowBody(arn));
+			const res = await checkoutCall(checkoutBody(arn));
 			expect(res.status).toBe(200);
 			token = res.json.LicenseConsumptionToken as string;
 			captured.lines.length = 0;
 			for (let attempt = 1; attempt <= 3; attempt++) {
 				advanceClockForTests(5 * 60_000 + 1000);
-				await runAlarm(arn);
+				await expectAlarmRan(arn);
 			}
 		});
 		const retries = events().filter((e) => e.type === "outbox_retry");

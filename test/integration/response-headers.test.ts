@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { clock, setClockOffsetForTests } from "../../src/clock";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
-import { expectAwsError, expectOk, UUID } from "../helpers/assertions";
-import { call, ENDPOINT, workerFetch } from "../helpers/client";
-import { d1Rows } from "../helpers/d1";
-import { licenseInput } from "../helpers/licenses";
+import { expectAwsError, expectOk, UUID } from "../helpers/expectations";
+import { licenseInput } from "../helpers/fixtures";
+import { d1Rows } from "../helpers/storage";
+import { call, ENDPOINT, workerFetch } from "../helpers/wire";
 
 /**
  * One middleware (src/protocol/responseHeaders.ts) stamps x-amzn-RequestId and Date

@@ -5,19 +5,11 @@ import { advanceClockForTests, clock, isoSeconds, setClockOffsetForTests } from 
 import { loadConfig } from "../../src/config";
 import worker from "../../src/index";
 import { purgeHistory } from "../../src/records/retention";
-import { expectAwsError, expectOk } from "../helpers/assertions";
-import { call } from "../helpers/client";
-import {
-	borrowBody,
-	consumed,
-	d1Count,
-	d1Rows,
-	objectRows,
-	runAlarm,
-	scheduledAlarm,
-} from "../helpers/d1";
-import { licenseInput } from "../helpers/licenses";
+import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, licenseInput } from "../helpers/fixtures";
+import { d1Count, d1Rows, objectRows, scheduledAlarm } from "../helpers/storage";
 import { setObjectVars } from "../helpers/vars";
+import { call, usage } from "../helpers/wire";
 
 /**
  * SPEC §11 retention: ended borrows leave their object 30 days after they ended
@@ -60,14 +52,16 @@ async function clientTokenCount(arn: string): Promise<number> {
 describe("ended borrows in the license object", () => {
 	it("purges a checked-in borrow 30 days after its check-in, never an active one; usage unaffected", async () => {
 		const arn = await createWithTtl(43_200); // 30 days
-		const bodyA = borrowBody(arn, seats("1"));
+		const bodyA = checkoutBody(arn, { Entitlements: seats("1") });
 		const first = await call("CheckoutBorrowLicense", bodyA);
 		const tokenA = expectOk(first).LicenseConsumptionToken as string;
-		const c = expectOk(await call("CheckoutBorrowLicense", borrowBody(arn, seats("2"))));
+		const c = expectOk(
+			await call("CheckoutBorrowLicense", checkoutBody(arn, { Entitlements: seats("2") })),
+		);
 		const tokenC = c.LicenseConsumptionToken as string;
 		const checkedInAt = clock.now();
 		expectOk(await call("CheckInLicense", { LicenseConsumptionToken: tokenA }));
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		const endedAt = (
 			await objectRows(arn, "SELECT returned_at FROM borrows WHERE token = ?", tokenA)
 		)[0]?.returned_at as number;
@@ -76,19 +70,19 @@ describe("ended borrows in the license object", () => {
 		// 29 days later C is extended (an active borrow of a long-lived node); A ended 29 days ago.
 		advanceClockForTests(29 * DAY);
 		expectOk(await call("ExtendLicenseConsumption", { LicenseConsumptionToken: tokenC }));
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await borrowRows(arn)).toHaveLength(2);
 
 		// One minute short of 30 days after the check-in: still there.
 		setClockOffsetForTests(endedAt + 30 * DAY - MINUTE - Date.now());
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect((await borrowRows(arn)).map((r) => r.token)).toContain(tokenA);
 
 		// 30 days after it ended: gone. C, active, stays, and so does what it holds.
 		setClockOffsetForTests(endedAt + 30 * DAY + MINUTE - Date.now());
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await borrowRows(arn)).toEqual([{ token: tokenC, status: "ACTIVE" }]);
-		expect(await consumed(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "2", Hours: "0", Tier: "0" });
 		expect(await objectRows(arn, "SELECT value FROM counters")).toEqual([{ value: 1 }]);
 
 		// A's ClientToken record lives until A's expiration + 24 h (day 31): a replay is
@@ -107,37 +101,39 @@ describe("ended borrows in the license object", () => {
 		// Once the ClientToken record is purged too, the ClientToken is simply new again
 		// (SPEC §4: remembered until final expiration + 24 h): a new borrow.
 		advanceClockForTests(DAY);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		const again = expectOk(await call("CheckoutBorrowLicense", bodyA));
 		expect(again.LicenseConsumptionToken).not.toBe(tokenA);
-		expect(await consumed(arn)).toEqual({ Seats: "3", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "3", Hours: "0", Tier: "0" });
 	});
 
 	it("the alarm wakes for the retention purge of an expired borrow, then sleeps", async () => {
 		const arn = await createWithTtl(60);
-		const res = expectOk(await call("CheckoutBorrowLicense", borrowBody(arn, seats("3"))));
+		const res = expectOk(
+			await call("CheckoutBorrowLicense", checkoutBody(arn, { Entitlements: seats("3") })),
+		);
 		const token = res.LicenseConsumptionToken as string;
 		const expiresAt = Date.parse(res.Expiration as string);
 
 		advanceClockForTests(61 * MINUTE);
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await objectRows(arn, "SELECT status, returned_at FROM borrows")).toEqual([
 			{ status: "EXPIRED", returned_at: expiresAt },
 		]);
 		// First the ClientToken purge (expiration + 24 h) ...
 		expect(await scheduledAlarm(arn)).toBe(expiresAt + DAY);
 		setClockOffsetForTests(expiresAt + DAY + MINUTE - Date.now());
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await clientTokenCount(arn)).toBe(0);
 		// ... then nothing but the retention purge: the alarm is set for it.
 		expect(await scheduledAlarm(arn)).toBe(expiresAt + 30 * DAY + PURGE_COALESCE);
 		expect(await borrowRows(arn)).toEqual([{ token, status: "EXPIRED" }]);
 
 		setClockOffsetForTests(expiresAt + 30 * DAY + PURGE_COALESCE - Date.now());
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await borrowRows(arn)).toEqual([]);
 		expect(await scheduledAlarm(arn)).toBeNull();
-		expect(await consumed(arn)).toEqual({ Seats: "0", Hours: "0", Tier: "0" });
+		expect(await usage(arn)).toEqual({ Seats: "0", Hours: "0", Tier: "0" });
 		// D1 keeps the record: the object's purge is not D1's retention.
 		expect(await d1Rows("SELECT status FROM checkouts WHERE consumption_token = ?", token)).toEqual(
 			[{ status: "EXPIRED" }],
@@ -147,16 +143,17 @@ describe("ended borrows in the license object", () => {
 	it("follows ENDED_BORROW_RETENTION_DAYS", async () => {
 		const arn = await createWithTtl(60);
 		await setObjectVars(arn, { ENDED_BORROW_RETENTION_DAYS: "2" });
-		const token = expectOk(await call("CheckoutBorrowLicense", borrowBody(arn, seats("1"))))
-			.LicenseConsumptionToken as string;
+		const token = expectOk(
+			await call("CheckoutBorrowLicense", checkoutBody(arn, { Entitlements: seats("1") })),
+		).LicenseConsumptionToken as string;
 		expectOk(await call("CheckInLicense", { LicenseConsumptionToken: token }));
 		const endedAt = (await objectRows(arn, "SELECT returned_at FROM borrows"))[0]
 			?.returned_at as number;
 		setClockOffsetForTests(endedAt + 2 * DAY - MINUTE - Date.now());
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await borrowRows(arn)).toHaveLength(1);
 		setClockOffsetForTests(endedAt + 2 * DAY - Date.now());
-		await runAlarm(arn);
+		await expectAlarmRan(arn);
 		expect(await borrowRows(arn)).toEqual([]);
 	});
 });
@@ -234,12 +231,14 @@ describe("D1 history: the scheduled handler", () => {
 
 	it("real history ages out 400 days on; licenses and live borrows stay", async () => {
 		const arn = await createWithTtl(60);
-		const ended = expectOk(await call("CheckoutBorrowLicense", borrowBody(arn, seats("1"))))
-			.LicenseConsumptionToken as string;
+		const ended = expectOk(
+			await call("CheckoutBorrowLicense", checkoutBody(arn, { Entitlements: seats("1") })),
+		).LicenseConsumptionToken as string;
 		expectOk(await call("CheckInLicense", { LicenseConsumptionToken: ended }));
-		const live = expectOk(await call("CheckoutBorrowLicense", borrowBody(arn, seats("2"))))
-			.LicenseConsumptionToken as string;
-		await runAlarm(arn); // the checkouts reach D1
+		const live = expectOk(
+			await call("CheckoutBorrowLicense", checkoutBody(arn, { Entitlements: seats("2") })),
+		).LicenseConsumptionToken as string;
+		await expectAlarmRan(arn); // the checkouts reach D1
 		const rowsOf = () =>
 			d1Rows(
 				"SELECT consumption_token AS token, status FROM checkouts WHERE license_arn = ? ORDER BY issued_at, token",

@@ -38,8 +38,9 @@ import {
 	signingKeyAt,
 } from "../../src/signing/keys";
 import { type BorrowClaims, signBorrowToken } from "../../src/signing/token";
-import { sdkClient, workerFetch } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { licenseInput, uniqueToken } from "../helpers/fixtures";
+import { sdkClient } from "../helpers/sdk";
+import { workerFetch } from "../helpers/wire";
 
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;

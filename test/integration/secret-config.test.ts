@@ -15,9 +15,10 @@ import { importBoxKey, SecretKeyConfigError } from "../../src/auth/secretBox";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
 import { SigningConfigError, scheduledKeys } from "../../src/signing/keys";
-import { checkoutBody, expectAwsError, type Reply, usageText } from "../helpers/assertions";
-import { signedRequest } from "../helpers/client";
-import { createLicense, objectRows } from "../helpers/d1";
+import { expectAwsError } from "../helpers/expectations";
+import { checkoutBody, createLicense } from "../helpers/fixtures";
+import { objectRows } from "../helpers/storage";
+import { type Reply, readReply, signedRequest, usageText } from "../helpers/wire";
 
 const INTERNAL = "The server experienced an internal error. Try again.";
 /** Looks like private-key material; must never appear in a log line. */
@@ -65,11 +66,6 @@ function loadFailure(settings: Partial<Env>): string {
 		return (error as Error).message;
 	}
 	throw new Error("expected the key configuration to be refused");
-}
-
-async function asReply(res: Response): Promise<Reply> {
-	const text = await res.text();
-	return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
 }
 
 beforeAll(async () => {
@@ -181,7 +177,7 @@ describe("a broken signing secret in a running deployment", () => {
 	 */
 	async function checkoutWith(arn: string, settings: Partial<Env>): Promise<Reply> {
 		const request = await signedRequest("CheckoutBorrowLicense", JSON.stringify(checkoutBody(arn)));
-		return asReply(await app.fetch(request, { ...env, ...settings } as Env));
+		return readReply(await app.fetch(request, { ...env, ...settings } as Env));
 	}
 
 	it("malformed SIGNING_PRIVATE_KEYS: checkout answers the generic ServerInternalException, logs the name only", async () => {
@@ -228,7 +224,7 @@ describe("a broken signing secret in a running deployment", () => {
 		for (const path of ["/.well-known/jwks.json", "/keys/k-good.pem"]) {
 			let reply: Reply | undefined;
 			const logged = await captureConsole(async () => {
-				reply = await asReply(await app.fetch(new Request(`http://x${path}`), broken));
+				reply = await readReply(await app.fetch(new Request(`http://x${path}`), broken));
 			});
 			expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
 			expect(logged).toContain("SIGNING_PRIVATE_KEYS is not valid JSON");
@@ -243,35 +239,37 @@ describe("PRINCIPAL_SECRET_KEY parse errors name the secret, never its content",
 		clearPrincipalCacheForTests();
 	});
 
+	const NOT_BASE64 = "PRINCIPAL_SECRET_KEY is not valid base64";
+	const NOT_32_BYTES = "PRINCIPAL_SECRET_KEY must be 32 bytes, base64-encoded";
 	const BAD_KEYS = [
-		`${FRAGMENT}*not*base64`, // not base64 at all
-		btoa(FRAGMENT.slice(0, 16)), // base64 of 16 bytes
-		`${btoa("x".repeat(32))}${FRAGMENT}`, // base64, wrong length
-	];
+		[`${FRAGMENT}*not*base64`, NOT_BASE64], // not base64 at all
+		[btoa(FRAGMENT.slice(0, 16)), NOT_32_BYTES], // base64 of 16 bytes
+		[`${btoa("x".repeat(32))}${FRAGMENT}`, NOT_BASE64], // text after the padding
+	] as const;
 
 	it("importBoxKey rejects with a fixed message", async () => {
-		for (const bad of BAD_KEYS) {
+		for (const [bad, reason] of BAD_KEYS) {
 			const error = await importBoxKey(bad).then(
 				() => null,
 				(e: unknown) => e,
 			);
 			expect(error).toBeInstanceOf(SecretKeyConfigError);
-			expect((error as Error).message).toBe("PRINCIPAL_SECRET_KEY is not base64 of 32 bytes");
+			expect((error as Error).message).toBe(reason);
 		}
 		await expect(importBoxKey(env.PRINCIPAL_SECRET_KEY as string)).resolves.toBeTruthy();
 	});
 
 	it("a request needing the key answers the generic ServerInternalException; the log names the secret only", async () => {
-		for (const bad of BAD_KEYS) {
+		for (const [bad, reason] of BAD_KEYS) {
 			clearPrincipalCacheForTests(); // so the principal is read, and its secret opened, again
 			const broken = { ...env, PRINCIPAL_SECRET_KEY: bad } as Env;
 			let reply: Reply | undefined;
 			const logged = await captureConsole(async () => {
 				const request = await signedRequest("ListLicenses", "{}");
-				reply = await asReply(await app.fetch(request, broken));
+				reply = await readReply(await app.fetch(request, broken));
 			});
 			expectAwsError(reply as Reply, "ServerInternalException", INTERNAL);
-			expect(logged).toContain("PRINCIPAL_SECRET_KEY is not base64 of 32 bytes");
+			expect(logged).toContain(reason);
 			expect(logged).not.toContain(FRAGMENT);
 			expect(logged).not.toContain(bad);
 		}

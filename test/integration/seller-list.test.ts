@@ -6,9 +6,12 @@ import {
 	type ListLicensesCommandInput,
 } from "@aws-sdk/client-license-manager";
 import { describe, expect, it } from "vitest";
-import { call } from "../helpers/client";
-import { uniqueToken } from "../helpers/licenses";
-import { client, expectError, newLicense, rejects, versionInput } from "./lifecycle.helpers";
+import { expectAwsError, expectSdkError } from "../helpers/expectations";
+import { createLicense, uniqueToken } from "../helpers/fixtures";
+import { sdkClient, versionInput } from "../helpers/sdk";
+import { call } from "../helpers/wire";
+
+const client = sdkClient();
 
 const list = (input: ListLicensesCommandInput) => client.send(new ListLicensesCommand(input));
 
@@ -32,7 +35,9 @@ describe("ListLicenses", () => {
 		const created: string[] = [];
 		for (let chunk = 0; chunk < 10; chunk++) {
 			created.push(
-				...(await Promise.all(Array.from({ length: 25 }, () => newLicense({ ProductSKU: sku })))),
+				...(await Promise.all(
+					Array.from({ length: 25 }, () => createLicense({ ProductSKU: sku })),
+				)),
 			);
 		}
 		expect(new Set(created).size).toBe(250);
@@ -67,7 +72,7 @@ describe("ListLicenses", () => {
 			"garbage",
 			`${token}.x`,
 		]) {
-			await rejects(
+			await expectSdkError(
 				list({ Filters: filters, MaxResults: 17, NextToken: tampered }),
 				"ValidationException",
 				/NextToken/,
@@ -84,7 +89,7 @@ describe("ListLicenses", () => {
 			{},
 			{ Filters: filters, LicenseArns: [created[0] as string] },
 		]) {
-			await rejects(
+			await expectSdkError(
 				list({ ...other, MaxResults: 17, NextToken: token }),
 				"ValidationException",
 				/NextToken/,
@@ -102,11 +107,27 @@ describe("ListLicenses", () => {
 		const issuerY = `Issuer Y ${uniqueToken()}`;
 		const benA = `Beneficiary A ${uniqueToken()}`;
 		const benB = `Beneficiary B ${uniqueToken()}`;
-		const l1 = await newLicense({ ProductSKU: sku, Beneficiary: benA, Issuer: { Name: issuerX } });
-		const l2 = await newLicense({ ProductSKU: sku, Beneficiary: benB, Issuer: { Name: issuerY } });
-		const l3 = await newLicense({ ProductSKU: sku, Beneficiary: benA, Issuer: { Name: issuerY } });
-		const l4 = await newLicense({ ProductSKU: sku, Beneficiary: benB, Issuer: { Name: issuerX } });
-		const other = await newLicense({
+		const l1 = await createLicense({
+			ProductSKU: sku,
+			Beneficiary: benA,
+			Issuer: { Name: issuerX },
+		});
+		const l2 = await createLicense({
+			ProductSKU: sku,
+			Beneficiary: benB,
+			Issuer: { Name: issuerY },
+		});
+		const l3 = await createLicense({
+			ProductSKU: sku,
+			Beneficiary: benA,
+			Issuer: { Name: issuerY },
+		});
+		const l4 = await createLicense({
+			ProductSKU: sku,
+			Beneficiary: benB,
+			Issuer: { Name: issuerX },
+		});
+		const other = await createLicense({
 			ProductSKU: `${sku}-other`,
 			Beneficiary: benA,
 			Issuer: { Name: issuerX },
@@ -179,12 +200,12 @@ describe("ListLicenses", () => {
 	});
 
 	it("an unknown filter name → ValidationException", async () => {
-		await rejects(
+		await expectSdkError(
 			list({ Filters: [{ Name: "LicenseName", Values: ["x"] }] }),
 			"ValidationException",
 			/LicenseName/,
 		);
-		expectError(
+		expectAwsError(
 			await call("ListLicenses", {
 				Filters: [
 					{ Name: "ProductSKU", Values: ["x"] },
@@ -199,9 +220,9 @@ describe("ListLicenses", () => {
 	it("LicenseArns restricts the result", async () => {
 		const sku = `SKU-ARNS-${uniqueToken()}`;
 		const [a, b, c] = await Promise.all([
-			newLicense({ ProductSKU: sku }),
-			newLicense({ ProductSKU: sku }),
-			newLicense({ ProductSKU: sku }),
+			createLicense({ ProductSKU: sku }),
+			createLicense({ ProductSKU: sku }),
+			createLicense({ ProductSKU: sku }),
 		]);
 		expect(await arnsOf({ LicenseArns: [a as string, c as string] })).toEqual([a, c].sort());
 		expect(
@@ -240,7 +261,7 @@ describe("ListLicenses", () => {
 	it("the largest lists the validation allows (100 LicenseArns, 100 filter values) are answered, never a 500", async () => {
 		const sku = `SKU-BIG-${uniqueToken()}`;
 		const real = await Promise.all(
-			Array.from({ length: 3 }, () => newLicense({ ProductSKU: sku })),
+			Array.from({ length: 3 }, () => createLicense({ ProductSKU: sku })),
 		);
 		const unknown = Array.from(
 			{ length: 97 },
@@ -282,10 +303,14 @@ describe("ListLicenses", () => {
 	});
 
 	it("MaxResults 0 and 101 → ValidationException; 1 and 100 are accepted", async () => {
-		await rejects(list({ MaxResults: 0 }), "ValidationException", /maxResults/);
-		await rejects(list({ MaxResults: 101 }), "ValidationException", /maxResults/);
-		expectError(await call("ListLicenses", { MaxResults: 0 }), "ValidationException", /maxResults/);
-		expectError(
+		await expectSdkError(list({ MaxResults: 0 }), "ValidationException", /maxResults/);
+		await expectSdkError(list({ MaxResults: 101 }), "ValidationException", /maxResults/);
+		expectAwsError(
+			await call("ListLicenses", { MaxResults: 0 }),
+			"ValidationException",
+			/maxResults/,
+		);
+		expectAwsError(
 			await call("ListLicenses", { MaxResults: 101 }),
 			"ValidationException",
 			/maxResults/,

@@ -6,32 +6,21 @@ import {
 	ListLicenseVersionsCommand,
 } from "@aws-sdk/client-license-manager";
 import { describe, expect, it } from "vitest";
-import { advanceClockForTests } from "../../src/clock";
-import { call } from "../helpers/client";
-import { uniqueToken } from "../helpers/licenses";
-import {
-	borrow,
-	checkoutBody,
-	client,
-	d1,
-	expectError,
-	HOUR,
-	isoSeconds,
-	licenseText,
-	newLicense,
-	now,
-	rejects,
-	usage,
-	usageText,
-	versionInput,
-} from "./lifecycle.helpers";
+import { advanceClockForTests, clock, isoSeconds } from "../../src/clock";
+import { expectAwsError, expectSdkError } from "../helpers/expectations";
+import { checkoutBody, createLicense, HOUR, uniqueToken } from "../helpers/fixtures";
+import { borrow, sdkClient, versionInput } from "../helpers/sdk";
+import { d1Rows } from "../helpers/storage";
+import { call, licenseText, usage, usageText } from "../helpers/wire";
+
+const client = sdkClient();
 
 const createVersion = async (arn: string, overrides: Parameters<typeof versionInput>[1] = {}) =>
 	client.send(new CreateLicenseVersionCommand(await versionInput(arn, overrides)));
 
 describe("CreateLicenseVersion", () => {
 	it("mints 2 then 3; GetLicense reads any version, the latest by default", async () => {
-		const arn = await newLicense({ LicenseName: "Original" });
+		const arn = await createLicense({ LicenseName: "Original" });
 		const original = JSON.parse(await licenseText(arn)).License;
 		expect(original.Version).toBe("1");
 
@@ -60,7 +49,7 @@ describe("CreateLicenseVersion", () => {
 			(await client.send(new GetLicenseCommand({ LicenseArn: arn, Version: "2" }))).License
 				?.LicenseName,
 		).toBe("Second");
-		await rejects(
+		await expectSdkError(
 			client.send(new GetLicenseCommand({ LicenseArn: arn, Version: "4" })),
 			"ResourceNotFoundException",
 		);
@@ -73,7 +62,7 @@ describe("CreateLicenseVersion", () => {
 	});
 
 	it("concurrent versions from the same SourceVersion: exactly one wins, the rest → ConflictException", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const inputs = await Promise.all(
 			Array.from({ length: 6 }, (_, i) =>
 				versionInput(arn, { LicenseName: `Racer ${i}`, SourceVersion: "1" }),
@@ -83,13 +72,13 @@ describe("CreateLicenseVersion", () => {
 		const won = replies.filter((r) => r.status === 200);
 		expect(won).toHaveLength(1);
 		expect(won[0]?.json).toEqual({ LicenseArn: arn, Version: "2", Status: "AVAILABLE" });
-		for (const r of replies.filter((x) => x.status !== 200)) expectError(r, "ConflictException");
+		for (const r of replies.filter((x) => x.status !== 200)) expectAwsError(r, "ConflictException");
 		const versions = await client.send(new ListLicenseVersionsCommand({ LicenseArn: arn }));
 		expect(versions.Licenses?.map((l) => l.Version)).toEqual(["1", "2"]);
 	});
 
 	it("ListLicenseVersions lists them in order, and pages with MaxResults 1 and NextToken", async () => {
-		const arn = await newLicense({ LicenseName: "v1" });
+		const arn = await createLicense({ LicenseName: "v1" });
 		await createVersion(arn, { LicenseName: "v2" });
 		await createVersion(arn, { LicenseName: "v3" });
 
@@ -117,11 +106,11 @@ describe("CreateLicenseVersion", () => {
 		expect(pages).toBe(3);
 
 		// A token is bound to its license.
-		const other = await newLicense();
+		const other = await createLicense();
 		const first = await client.send(
 			new ListLicenseVersionsCommand({ LicenseArn: arn, MaxResults: 1 }),
 		);
-		await rejects(
+		await expectSdkError(
 			client.send(
 				new ListLicenseVersionsCommand({ LicenseArn: other, NextToken: first.NextToken }),
 			),
@@ -130,33 +119,33 @@ describe("CreateLicenseVersion", () => {
 	});
 
 	it("a stale SourceVersion → ConflictException, nothing minted", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		await createVersion(arn, { SourceVersion: "1" });
-		await rejects(
+		await expectSdkError(
 			createVersion(arn, { SourceVersion: "1", LicenseName: "Stale" }),
 			"ConflictException",
 			/SourceVersion/,
 		);
-		await rejects(createVersion(arn, { SourceVersion: "7" }), "ConflictException");
+		await expectSdkError(createVersion(arn, { SourceVersion: "7" }), "ConflictException");
 		const latest = (await client.send(new GetLicenseCommand({ LicenseArn: arn }))).License;
 		expect(latest?.Version).toBe("2");
 		expect(latest?.LicenseName).not.toBe("Stale");
 	});
 
 	it("changing HomeRegion → ValidationException; Status DELETED is refused too", async () => {
-		const arn = await newLicense({ HomeRegion: "us-east-1" });
+		const arn = await createLicense({ HomeRegion: "us-east-1" });
 		const before = await licenseText(arn);
-		await rejects(
+		await expectSdkError(
 			createVersion(arn, { HomeRegion: "eu-west-1" }),
 			"ValidationException",
 			/HomeRegion/,
 		);
-		await rejects(createVersion(arn, { Status: "DELETED" }), "ValidationException");
+		await expectSdkError(createVersion(arn, { Status: "DELETED" }), "ValidationException");
 		expect(await licenseText(arn)).toBe(before);
 	});
 
 	it("ProductSKU and Beneficiary cannot change: not in the request shape, ignored if sent", async () => {
-		const arn = await newLicense({ ProductSKU: "SKU-KEEP", Beneficiary: "Keep Me" });
+		const arn = await createLicense({ ProductSKU: "SKU-KEEP", Beneficiary: "Keep Me" });
 		const input = await versionInput(arn, { LicenseName: "Renamed" });
 		const res = await call("CreateLicenseVersion", {
 			...input,
@@ -172,7 +161,7 @@ describe("CreateLicenseVersion", () => {
 			Beneficiary: "Keep Me",
 			Version: "2",
 		});
-		const row = await d1(
+		const row = await d1Rows(
 			"SELECT product_sku, beneficiary, beneficiary_account, version FROM licenses WHERE license_arn = ?",
 			arn,
 		);
@@ -182,7 +171,7 @@ describe("CreateLicenseVersion", () => {
 	});
 
 	it("the same ClientToken twice → the same response, one version", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const input = await versionInput(arn, {
 			LicenseName: "Once",
 			ClientToken: uniqueToken("same"),
@@ -197,7 +186,7 @@ describe("CreateLicenseVersion", () => {
 		const versions = await client.send(new ListLicenseVersionsCommand({ LicenseArn: arn }));
 		expect(versions.Licenses?.map((l) => l.Version)).toEqual(["1", "2"]);
 		// The same token with another request is refused.
-		expectError(
+		expectAwsError(
 			await call("CreateLicenseVersion", { ...input, LicenseName: "Twice" }),
 			"ValidationException",
 			/ClientToken/,
@@ -205,7 +194,7 @@ describe("CreateLicenseVersion", () => {
 	});
 
 	it("Status DEACTIVATED refuses new borrows; existing ones still check in; AVAILABLE again lends again", async () => {
-		const arn = await newLicense();
+		const arn = await createLicense();
 		const a = await borrow(arn);
 		const v = await createVersion(arn, { Status: "DEACTIVATED" });
 		expect(v.Status).toBe("DEACTIVATED");
@@ -214,7 +203,7 @@ describe("CreateLicenseVersion", () => {
 		);
 
 		const before = await usageText(arn);
-		await rejects(borrow(arn), "NoEntitlementsAllowedException", /DEACTIVATED/);
+		await expectSdkError(borrow(arn), "NoEntitlementsAllowedException", /DEACTIVATED/);
 		expect(await usageText(arn)).toBe(before);
 
 		await client.send(
@@ -228,7 +217,7 @@ describe("CreateLicenseVersion", () => {
 	});
 
 	it("lowering MaxCount below usage never revokes live borrows, and blocks new ones until usage is below it", async () => {
-		const arn = await newLicense(); // Seats MaxCount 7
+		const arn = await createLicense(); // Seats MaxCount 7
 		const a = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "2" }]);
 		const b = await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]);
 		const lowered = (await versionInput(arn)).Entitlements?.map((e) =>
@@ -246,7 +235,7 @@ describe("CreateLicenseVersion", () => {
 			MaxCount: "3",
 			Unit: "Count",
 		});
-		await rejects(
+		await expectSdkError(
 			borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "1" }]),
 			"NoEntitlementsAllowedException",
 			/Seats/,
@@ -256,7 +245,7 @@ describe("CreateLicenseVersion", () => {
 		await client.send(
 			new CheckInLicenseCommand({ LicenseConsumptionToken: a.LicenseConsumptionToken }),
 		); // 3 of 3
-		await rejects(
+		await expectSdkError(
 			borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "1" }]),
 			"NoEntitlementsAllowedException",
 		);
@@ -267,7 +256,7 @@ describe("CreateLicenseVersion", () => {
 		); // 0 of 3
 		await borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "3" }]);
 		expect((await seats())?.ConsumedValue).toBe("3");
-		await rejects(
+		await expectSdkError(
 			borrow(arn, [{ Name: "Seats", Unit: "Count", Value: "1" }]),
 			"NoEntitlementsAllowedException",
 		);
@@ -276,10 +265,10 @@ describe("CreateLicenseVersion", () => {
 
 describe("Validity", () => {
 	it("a checkout before Validity.Begin → NoEntitlementsAllowedException saying so", async () => {
-		const begin = isoSeconds(now() + 24 * HOUR);
-		const arn = await newLicense({ Validity: { Begin: begin, End: "2099-01-01T00:00:00Z" } });
+		const begin = isoSeconds(clock.now() + 24 * HOUR);
+		const arn = await createLicense({ Validity: { Begin: begin, End: "2099-01-01T00:00:00Z" } });
 		const before = await usageText(arn);
-		await rejects(
+		await expectSdkError(
 			borrow(arn),
 			"NoEntitlementsAllowedException",
 			new RegExp(`not valid before ${begin}`),
@@ -291,11 +280,11 @@ describe("Validity", () => {
 	});
 
 	it("a checkout after Validity.End → NoEntitlementsAllowedException saying so", async () => {
-		const end = isoSeconds(now() + HOUR);
-		const arn = await newLicense({ Validity: { Begin: "2020-01-01T00:00:00Z", End: end } });
+		const end = isoSeconds(clock.now() + HOUR);
+		const arn = await createLicense({ Validity: { Begin: "2020-01-01T00:00:00Z", End: end } });
 		advanceClockForTests(2 * HOUR);
 		const res = await call("CheckoutBorrowLicense", checkoutBody(arn));
-		expectError(res, "NoEntitlementsAllowedException", new RegExp(`validity ended at ${end}`));
+		expectAwsError(res, "NoEntitlementsAllowedException", new RegExp(`validity ended at ${end}`));
 		expect((await usage(arn)).Seats).toBe("0");
 	});
 });

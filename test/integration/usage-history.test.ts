@@ -3,11 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isServiceError } from "../../src/client";
 import { isoSeconds, setClockOffsetForTests } from "../../src/clock";
-import { expectAwsError, expectOk } from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { borrow, borrowBody, createLicense, runAlarm, stubOf } from "../helpers/d1";
-import { extensionCall, typedClient } from "../helpers/extension";
+import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense } from "../helpers/fixtures";
 import { OTHER } from "../helpers/principals";
+import { typedClient } from "../helpers/sdk";
+import { stubOf } from "../helpers/storage";
+import { call, checkoutCall, extensionCall } from "../helpers/wire";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -45,7 +46,7 @@ async function checkout(
 	arn: string,
 	entitlements: { Name: string; Unit: string; Value: string }[],
 ) {
-	const res = await borrow(borrowBody(arn, entitlements));
+	const res = await checkoutCall(checkoutBody(arn, { Entitlements: entitlements }));
 	return expectOk(res).LicenseConsumptionToken as string;
 }
 
@@ -75,7 +76,7 @@ async function scriptedLicense(): Promise<string> {
 	setNow(H0 + 135 * MINUTE);
 	const d = await checkout(arn, [{ Name: "Seats", Unit: "Count", Value: "5" }]);
 	setNow(H0 + 210 * MINUTE);
-	await runAlarm(arn); // C expires (its end is its expiration, 3:05)
+	await expectAlarmRan(arn); // C expires (its end is its expiration, 3:05)
 	const extended = expectOk(await call("ExtendLicenseConsumption", { LicenseConsumptionToken: d }));
 	expect(extended.Expiration).toBe(iso(H0 + 330 * MINUTE));
 	await drain(arn);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { checkoutBody, createLicense, expectAwsError, expectOk } from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { d1Count } from "../helpers/d1";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { checkoutBody, createLicense, licenseInput, uniqueToken } from "../helpers/fixtures";
+import { d1Count } from "../helpers/storage";
+import { call } from "../helpers/wire";
 
 /**
  * Rules decided on the validated member, never on the raw one: a null (or

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectAwsError, expectOk, usageText } from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { expectAwsError, expectOk } from "../helpers/expectations";
+import { licenseInput, uniqueToken } from "../helpers/fixtures";
+import { call, usageText } from "../helpers/wire";
 
 // Bad input to the lifecycle and seller operations: a precise ValidationException
 // (never a 500), and the license and its borrows exactly as they were.

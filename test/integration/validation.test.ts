@@ -1,16 +1,8 @@
 import type { CreateLicenseCommandInput } from "@aws-sdk/client-license-manager";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-	checkoutBody,
-	consumed,
-	createLicense,
-	expectAwsError,
-	expectOk,
-	expectRefusedCheckout,
-	usageText,
-} from "../helpers/assertions";
-import { call } from "../helpers/client";
-import { licenseInput, uniqueToken } from "../helpers/licenses";
+import { expectAwsError, expectOk, expectRefusedCheckout } from "../helpers/expectations";
+import { checkoutBody, createLicense, licenseInput, uniqueToken } from "../helpers/fixtures";
+import { call, usage, usageText } from "../helpers/wire";
 
 /** SPEC §3: the seed's constraints on CheckoutBorrowLicense, quantities, CreateLicense/GetLicense basics. */
 
@@ -209,11 +201,11 @@ describe("CheckoutBorrowLicense: units and quantities", () => {
 		const arn = await createLicense();
 		const out = expectOk(await borrow(arn, [ent("Hours", "Seconds", "1800")]));
 		expect(out.EntitlementsAllowed).toEqual([ent("Hours", "Seconds", "1800")]);
-		expect(await consumed(arn, "Hours")).toBe("1800");
+		expect((await usage(arn)).Hours).toBe("1800");
 		const over = /'Hours' has 1800 of 3600 Seconds available; 1801 requested/;
 		await refuse(arn, [ent("Hours", "Seconds", "1801")], "NoEntitlementsAllowedException", over);
 		expectOk(await borrow(arn, [ent("Hours", "Seconds", "1800")]));
-		expect(await consumed(arn, "Hours")).toBe("3600");
+		expect((await usage(arn)).Hours).toBe("3600");
 	});
 
 	it("returns a None entitlement's license Value and ignores the requested one", async () => {
@@ -222,14 +214,14 @@ describe("CheckoutBorrowLicense: units and quantities", () => {
 			const out = expectOk(await borrow(arn, [ent("Tier", "None", Value)]));
 			expect(out.EntitlementsAllowed).toEqual([ent("Tier", "None", "Enterprise")]);
 		}
-		expect(await consumed(arn, "Tier")).toBe("0");
+		expect((await usage(arn)).Tier).toBe("0");
 	});
 
 	it("defaults a counted Value to 1", async () => {
 		const arn = await createLicense();
 		const out = expectOk(await borrow(arn, [ent("Seats", "Count")]));
 		expect(out.EntitlementsAllowed).toEqual([ent("Seats", "Count", "1")]);
-		expect(await consumed(arn, "Seats")).toBe("1");
+		expect((await usage(arn)).Seats).toBe("1");
 	});
 
 	it("refuses entitlements not on the license or in another unit, naming them; reserves nothing", async () => {
@@ -275,7 +267,7 @@ describe("CheckoutBorrowLicense: units and quantities", () => {
 		expectOk(await borrow(arn, [ent("Bytes", "Bytes", "9007199254740991")]));
 		const res = await borrow(arn, [ent("Bytes", "Bytes", "2")]);
 		// Either the total is exact, or the borrow that would make it inexact is refused.
-		const total = await consumed(arn, "Bytes");
+		const total = (await usage(arn)).Bytes;
 		expect(total).toBe(res.status === 200 ? "9007199254740993" : "9007199254740991");
 	});
 });

@@ -4,23 +4,25 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
 	type CredentialLookup,
+	clearSigningKeyCache,
+	computeSignature,
+	EMPTY_SHA256,
+	parseAuthorization,
+	type SignedRequestParts,
+	type SigV4Result,
+	signedPartsOf,
+	verifySigV4,
+} from "../../src/auth/sigv4";
+import {
 	canonicalHeaderValue,
 	canonicalPath,
 	canonicalQuery,
 	canonicalRequest,
-	clearSigningKeyCache,
-	computeSignature,
 	credentialScope,
-	EMPTY_SHA256,
 	type HeaderPairs,
-	parseAuthorization,
-	type SignedRequestParts,
-	type SigV4Result,
-	sha256Hex,
-	signedPartsOf,
 	stringToSign,
-	verifySigV4,
-} from "../../src/auth/sigv4";
+} from "../../src/auth/sigv4-canonical";
+import { sha256Hex } from "../../src/encoding";
 import { type SigV4Vector, SUITE, VECTORS } from "../fixtures/sigv4/vectors";
 
 // --- shared fixtures ---------------------------------------------------------------

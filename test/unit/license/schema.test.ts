@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { LicenseObject } from "../../../src/license/object";
 import { migrate, SCHEMA_STEPS, schemaVersion } from "../../../src/license/storage";
 import { LICENSE_OBJECT_V1_TABLES } from "../../fixtures/licenseObjectV1";
-import { expectOk } from "../../helpers/assertions";
-import { call } from "../../helpers/client";
-import { objectRows } from "../../helpers/d1";
-import { licenseInput } from "../../helpers/licenses";
+import { expectOk } from "../../helpers/expectations";
+import { licenseInput } from "../../helpers/fixtures";
+import { objectRows } from "../../helpers/storage";
+import { call } from "../../helpers/wire";
 import { ARN, borrow, caller, header, ISSUER, license } from "./fixtures";
 
 /**

@@ -1,12 +1,10 @@
-import type { CreateLicenseCommandInput } from "@aws-sdk/client-license-manager";
 import { expect } from "vitest";
-import { call } from "./client";
-import { licenseInput, uniqueToken } from "./licenses";
+import { runAlarm } from "./storage";
+import { call, JSON_11, type Reply, usageText } from "./wire";
 
-export type Reply = Awaited<ReturnType<typeof call>>;
+/** What a reply must look like: AWS errors and successes exactly, SDK rejections, refusals that change nothing. */
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-export const JSON_11 = "application/x-amz-json-1.1";
 
 /**
  * An AWS JSON 1.1 error, exactly: status 400 (500 only for ServerInternalException),
@@ -37,42 +35,24 @@ export function expectOk(res: Reply): Record<string, unknown> {
 	return res.json;
 }
 
-/** Creates a license through the wire and returns its ARN. */
-export async function createLicense(
-	overrides: Partial<CreateLicenseCommandInput> = {},
-): Promise<string> {
-	const out = expectOk(await call("CreateLicense", licenseInput(overrides)));
-	return out.LicenseArn as string;
-}
-
-/** The raw GetLicenseUsage body: compare before/after to prove nothing changed. */
-export async function usageText(arn: string): Promise<string> {
-	const res = await call("GetLicenseUsage", { LicenseArn: arn });
-	expect(res.status, res.text).toBe(200);
-	return res.text;
-}
-
-export async function consumed(arn: string, name: string): Promise<string | undefined> {
-	const usage = JSON.parse(await usageText(arn)) as {
-		LicenseUsage: { EntitlementUsages: { Name: string; ConsumedValue: string }[] };
-	};
-	return usage.LicenseUsage.EntitlementUsages.find((e) => e.Name === name)?.ConsumedValue;
-}
-
-/** A valid CheckoutBorrowLicense body for `arn`, with members replaced (or removed with `undefined`). */
-export function checkoutBody(
-	arn: string,
-	overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
-	const body: Record<string, unknown> = {
-		LicenseArn: arn,
-		ClientToken: uniqueToken(),
-		DigitalSignatureMethod: "JWT_PS384",
-		Entitlements: [{ Name: "Seats", Unit: "Count", Value: "1" }],
-		...overrides,
-	};
-	for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
-	return body;
+/** The SDK rejected with `name` (a 400 from the service) and, if given, a matching message. */
+export async function expectSdkError(
+	promise: Promise<unknown>,
+	name: string,
+	message?: RegExp,
+): Promise<Error> {
+	let error: unknown;
+	try {
+		await promise;
+	} catch (err) {
+		error = err;
+	}
+	expect(error, `expected ${name}`).toBeInstanceOf(Error);
+	const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+	expect(e.name, e.message).toBe(name);
+	expect(e.$metadata?.httpStatusCode).toBe(400);
+	if (message) expect(e.message).toMatch(message);
+	return e;
 }
 
 /** A bad checkout: the expected error, and the license's usage unchanged. */
@@ -86,4 +66,9 @@ export async function expectRefusedCheckout(
 	const text = expectAwsError(await call("CheckoutBorrowLicense", body), type, message);
 	expect(await usageText(arn)).toBe(before);
 	return text;
+}
+
+/** Runs the license's alarm, which must have been scheduled and must not throw (a throwing alarm is retried only a few times). */
+export async function expectAlarmRan(arn: string): Promise<void> {
+	await expect(runAlarm(arn)).resolves.toBe(true);
 }
