@@ -281,8 +281,13 @@ describe("ClientToken under concurrency", () => {
 			}
 			return result;
 		});
+		const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const body = checkoutBody(arn, { Entitlements: SEATS("7") });
 		const replies = await Promise.all([checkoutCall(body), checkoutCall(body), checkoutCall(body)]);
+		// The operator's log names the event; the client's 500 says nothing of it.
+		expect(errors.mock.calls.map((c) => JSON.parse(String(c[0])).type)).toEqual([
+			"checkout_signing_failed",
+		]);
 
 		const failed = replies.filter((r) => r.status !== 200);
 		expect(failed).toHaveLength(1);
