@@ -20,7 +20,7 @@ describe("access key ids the project hands out", () => {
 			"scripts/dev-start.mjs",
 			"test/helpers/principals.ts",
 			"test/integration/access.test.ts",
-			"bench/lib/harness.mjs",
+			"bench/lib/common.mjs",
 			"README.md",
 			"docs/api.md",
 			"docs/operations.md",
