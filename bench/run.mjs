@@ -488,7 +488,7 @@ async function main() {
 	);
 	console.log(
 		busiest > 15
-			? `WARNING: other processes took up to ${busiest}% of a core during the phases (load average ${loadBefore} before the run): wall-clock figures are depressed; CPU-cost ratios are not.`
+			? `WARNING: other processes took up to ${busiest}% of a core during the phases (load average ${loadBefore} before the run): wall-clock figures are depressed, CPU-cost ratios less so (a busy sibling core slows the overhead more than RSA arithmetic).`
 			: `other processes: at most ${busiest}% of a core during the phases (load average ${loadBefore} before the run)`,
 	);
 	console.log(
