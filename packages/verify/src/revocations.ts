@@ -108,7 +108,9 @@ export async function verifyRevocationList(
 	const { payload } = await verifySignature(jws.trim(), keys);
 	let claims: unknown;
 	try {
-		claims = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+		claims = JSON.parse(
+			new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(payload),
+		);
 	} catch (cause) {
 		throw new BorrowTokenError("MALFORMED", "revocation list: payload is not UTF-8 JSON", {
 			cause,
