@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
+import { borrowIdOf } from "../borrowId";
 import { clock, floorToSecond, isoSeconds } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { mintConsumptionToken } from "../licenseIds";
 import { type Page, type PageBudget, takePage } from "../listPage";
 import { type Failure, fail, type Result } from "../result";
+import { signJws } from "../signing/jws";
 import { signBorrowToken } from "../signing/token";
 import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
@@ -18,11 +20,12 @@ import type {
 	CreateVersionCommand,
 } from "./contract";
 import { InFlightCheckouts } from "./inFlight";
-import type { Borrow, Lease, License, LicenseHeader, LicenseStatus } from "./model";
+import type { Borrow, BorrowStatus, Lease, License, LicenseHeader, LicenseStatus } from "./model";
 import * as outbox from "./outbox";
 import { FixedWindowLimiter } from "./rateLimit";
+import { keptListServes, REVOCATION_LIST_TYP, revocationListClaims } from "./revocationList";
 import * as sellerRules from "./sellerRules";
-import { LicenseStore, migrate } from "./storage";
+import { type BorrowFilter, LicenseStore, migrate } from "./storage";
 
 /** Due borrows ended per transaction when the alarm (or a limit) settles expiries. */
 const EXPIRY_BATCH = 500;
@@ -54,6 +57,8 @@ export class LicenseObject extends DurableObject<Env> {
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
 	private config: Config;
 	private limiter: FixedWindowLimiter;
+	/** The revocation list being signed, and the change count it was read at (see revocationList). */
+	private listSigning: { changes: number; jws: Promise<string> } | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -89,6 +94,8 @@ export class LicenseObject extends DurableObject<Env> {
 
 	private migrateSchema(): void {
 		migrate(this.ctx.storage.sql, (step) => this.ctx.storage.transactionSync(step));
+		// Borrows stored before borrow ids get theirs once (SQL has no SHA-256).
+		this.ctx.storage.transactionSync(() => this.store.backfillBorrowIds(borrowIdOf));
 	}
 
 	/**
@@ -159,23 +166,31 @@ export class LicenseObject extends DurableObject<Env> {
 				{ retryAfter },
 			);
 		}
-		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, this.holdings());
+		const borrower = { accountId: cmd.caller.accountId, nodeId: cmd.nodeId };
+		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, this.holdings(), borrower);
 		if (!plan.ok) return plan;
 		const tooMany = this.liveBorrowLimit(now);
 		if (tooMany) return tooMany;
 
 		const leases = plan.value;
-		return this.inFlight.run(key, leases, () =>
+		return this.inFlight.run(key, leases, borrower, () =>
 			this.finishCheckout(cmd, license.value, leases, now),
 		);
 	}
 
-	/** What live borrows (committed) and checkouts being signed hold now. */
+	/**
+	 * What live borrows (committed) and checkouts being signed hold now. The per-node
+	 * and per-account counts are read only when a borrow policy asks for them.
+	 */
 	private holdings(): borrowRules.Holdings {
 		const usage = this.store.usage();
 		return {
 			units: (name) => (usage.get(name) ?? 0) + this.inFlight.units(name),
 			borrows: this.store.liveBorrowCount() + this.inFlight.borrows,
+			nodeBorrows: (nodeId) =>
+				this.store.liveBorrowsOfNode(nodeId) + this.inFlight.nodeBorrows(nodeId),
+			accountBorrows: (accountId) =>
+				this.store.liveBorrowsOfAccount(accountId) + this.inFlight.accountBorrows(accountId),
 		};
 	}
 
@@ -229,12 +244,17 @@ export class LicenseObject extends DurableObject<Env> {
 			}
 			this.store.insertBorrow({
 				token: grant.token,
+				borrowId: borrowIdOf(grant.token),
 				accountId: caller.accountId,
+				nodeId: grant.nodeId ?? null,
 				clientToken,
 				status: "ACTIVE",
 				issuedAt: grant.issuedAt,
 				expiresAt: grant.expiresAt,
 				returnedAt: null,
+				// The signed exp: Extend moves expiresAt, never this (the revocation list needs it).
+				tokenExp: grant.expiresAt,
+				revokedAt: null,
 				leases,
 			});
 			for (const lease of leases)
@@ -307,6 +327,114 @@ export class LicenseObject extends DurableObject<Env> {
 	private ownBorrow(caller: Caller, token: string): Result<{ borrow: Borrow; license: License }> {
 		const borrow = this.header ? this.store.borrow(token) : null;
 		return access.ownBorrow(this.header, this.current, borrow, caller);
+	}
+
+	// ---- the seller's view of borrows (SPEC §8) and the revocation list (§9) ------
+
+	/**
+	 * One page of borrows, newest first: the issuer sees every borrow, the beneficiary
+	 * account only its own. Borrows past their Expiration that the alarm has not ended
+	 * yet are settled first, so a listing never shows one ACTIVE that is not.
+	 */
+	listBorrows(
+		caller: Caller,
+		arn: string,
+		filter: Omit<BorrowFilter, "accountId">,
+		budget: PageBudget,
+	): Result<Page<borrowRules.BorrowView>> {
+		const seen = access.visibleLicense(this.header, this.current, caller, arn);
+		if (!seen.ok) return seen;
+		const now = clock.now();
+		if (this.store.nextBorrowExpiry() !== null) {
+			this.expireDue(now);
+			this.alarms.schedule();
+		}
+		const accountId = this.header?.issuerAccount === caller.accountId ? null : caller.accountId;
+		const borrows = this.store.borrowsNewestFirst({ ...filter, accountId });
+		return { ok: true, value: takePage(mapped(borrows, borrowRules.borrowView), budget) };
+	}
+
+	/**
+	 * SPEC §8 RevokeBorrow, issuer only: the quantities of a live borrow return at
+	 * once, the borrow goes on the revocation list, and D1 learns it through the
+	 * outbox. Repeating it answers the same; an expired borrow cannot be revoked.
+	 */
+	revokeBorrow(caller: Caller, arn: string, borrowId: string, reason?: string): Result<string> {
+		const owned = access.issuedLicense(this.header, this.current, caller, arn);
+		if (!owned.ok) return owned;
+		const borrow = this.store.borrowById(borrowId);
+		if (!borrow) return fail("ResourceNotFoundException", `Borrow ${borrowId} does not exist.`);
+		const now = clock.now();
+		const decision = borrowRules.revokeDecision(borrow, now);
+		if (!decision.ok) {
+			// A live borrow past its Expiration: settle it as the alarm would, then refuse.
+			if (borrow.status === "ACTIVE") {
+				this.ctx.storage.transactionSync(() =>
+					this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null),
+				);
+				this.alarms.schedule();
+			}
+			return decision;
+		}
+		if (decision.value === "revoke") {
+			this.ctx.storage.transactionSync(() => {
+				const was = this.store.revokeBorrow(borrow.token, now, reason ?? null);
+				if (was === "ACTIVE")
+					for (const lease of borrow.leases)
+						if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
+				this.store.enqueue(
+					[
+						outbox.borrowStatusRecord(
+							borrow,
+							"REVOKED",
+							borrow.expiresAt,
+							borrow.returnedAt ?? now,
+						),
+						outbox.auditRecord(caller, "RevokeBorrow", arn, now, borrow.borrowId),
+					],
+					now,
+				);
+			});
+			this.alarms.schedule();
+		}
+		const revokedAt = decision.value === "revoke" ? now : (borrow.revokedAt ?? now);
+		return { ok: true, value: borrowRules.revokeResponse(borrowId, isoSeconds(revokedAt)) };
+	}
+
+	/**
+	 * SPEC §9: the license's signed revocation list, or null for an id that holds no
+	 * license. The signed list is kept and served until it changes or ages
+	 * (./revocationList.ts), so fetches cost no signature. A fetch while a list is
+	 * being signed from the same changes waits for that one instead of signing again;
+	 * one that sees a newer change signs its own, so no caller gets a list older than
+	 * the last revocation it could have seen.
+	 */
+	async revocationList(): Promise<string | null> {
+		if (!this.header) return null;
+		const now = clock.now();
+		const ttlMs = this.config.revocationListTtlMs;
+		const changes = this.store.revocationChanges();
+		const kept = this.store.revocationList();
+		if (kept && keptListServes(kept, changes, now, ttlMs)) return kept.jws;
+		if (this.listSigning?.changes === changes) return this.listSigning.jws;
+		const listed = this.store.listedBorrows(now);
+		const claims = revocationListClaims(this.config.issuerId, this.header.arn, listed, now, ttlMs);
+		const jws = signJws(this.env, REVOCATION_LIST_TYP, claims, now).then((signed) => {
+			this.store.putRevocationList({
+				jws: signed,
+				issuedAt: now,
+				changes,
+				nextDropAt: listed[0]?.tokenExp ?? null,
+			});
+			return signed;
+		});
+		const signing = { changes, jws };
+		this.listSigning = signing;
+		try {
+			return await jws;
+		} finally {
+			if (this.listSigning === signing) this.listSigning = null;
+		}
 	}
 
 	// ---- seller operations -------------------------------------------------
@@ -453,7 +581,7 @@ export class LicenseObject extends DurableObject<Env> {
 	/** Releases a live borrow's quantities once; called inside a transaction. */
 	private endBorrow(
 		borrow: Borrow,
-		status: "CHECKED_IN" | "EXPIRED",
+		status: Extract<BorrowStatus, "CHECKED_IN" | "EXPIRED">,
 		at: number,
 		now: number,
 		caller: Caller | null,
@@ -485,4 +613,9 @@ export class LicenseObject extends DurableObject<Env> {
 	drainOutbox(): Promise<boolean> {
 		return this.drainer.sendDue();
 	}
+}
+
+/** `items`, each passed through `f`, lazily (a page stops the cursor where it ends). */
+function* mapped<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+	for (const item of items) yield f(item);
 }
