@@ -18,6 +18,8 @@ export interface Config {
 	maxTtlMinutes: number;
 	licenseRateLimit: number;
 	licenseRateWindowMs: number;
+	/** SPEC §9: a revocation list's life, `exp` − `issuedAt` (REVOCATION_LIST_TTL_MINUTES, default 60). */
+	revocationListTtlMs: number;
 	limits: Limits;
 	retention: Retention;
 }
@@ -105,6 +107,7 @@ export function loadConfig(env: Env): Config {
 		maxTtlMinutes: positiveInt(env.MAX_TTL_MINUTES, DEFAULT_MAX_TTL_MINUTES),
 		licenseRateLimit: positiveInt(env.LICENSE_RATE_LIMIT, 1000),
 		licenseRateWindowMs: positiveInt(env.LICENSE_RATE_WINDOW_MS, 1000),
+		revocationListTtlMs: positiveInt(env.REVOCATION_LIST_TTL_MINUTES, 60) * 60_000,
 		limits: {
 			licensesPerAccount: positiveInt(
 				env.MAX_LICENSES_PER_ACCOUNT,

@@ -37,6 +37,8 @@ export interface Env {
 	MAX_CHECKOUT_METADATA_BYTES?: string;
 	MAX_LIVE_BORROWS_PER_LICENSE?: string;
 	MAX_LIST_RESPONSE_BYTES?: string;
+	/** SPEC §9: minutes from a revocation list's issuedAt to its exp (default 60). */
+	REVOCATION_LIST_TTL_MINUTES?: string;
 	/** SPEC §11 retention, in days: ended borrows in their object (30), D1 history (400). */
 	ENDED_BORROW_RETENTION_DAYS?: string;
 	HISTORY_RETENTION_DAYS?: string;

@@ -16,6 +16,7 @@ export const LICENSE_ARN_PATTERN_TEXT =
 	"^arn:aws(-(cn|us-gov|iso-b|iso-c|iso-d))?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$";
 
 const MINTED_ARN = /^arn:(aws(?:-[a-z-]+)?):license-manager::(\d{12}):license:(l-[0-9a-f]{32})$/;
+const LICENSE_ID = /^l-[0-9a-f]{32}$/;
 const CONSUMPTION_TOKEN = /^([0-9a-f]{32})([0-9a-f]{32})$/;
 
 export function partitionOf(arn: string): string {
@@ -142,4 +143,9 @@ export function mintConsumptionToken(licenseId: string): string {
 export function licenseIdOfConsumptionToken(token: string): string | null {
 	const m = CONSUMPTION_TOKEN.exec(token);
 	return m ? `l-${m[1]}` : null;
+}
+
+/** The `l-…` id of a license, as the public revocation-list route takes it. */
+export function isLicenseId(id: string): boolean {
+	return LICENSE_ID.test(id);
 }

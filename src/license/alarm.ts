@@ -118,7 +118,7 @@ export class LicenseAlarm {
 					nextExpiry: this.store.nextBorrowExpiry(),
 					outbox: this.store.nextOutboxAttempt(),
 					nextClientTokenPurge: this.store.nextClientTokenPurge(),
-					earliestEndedBorrow: this.store.earliestEndedBorrow(),
+					earliestEndedBorrow: this.store.earliestEndedBorrow(this.retention().endedBorrowMs),
 				},
 				clock.now(),
 				this.retention(),
@@ -134,14 +134,14 @@ export class LicenseAlarm {
 
 	/**
 	 * SPEC §11: an ended borrow stays `endedBorrowMs` after it ended (a late check-in
-	 * or extend still finds it), then goes. Nothing else refers to the row: usage was
+	 * or extend still finds it), and while its token is on the revocation list, then goes. Nothing else refers to the row: usage was
 	 * released when it ended, and a replay reads the ClientToken record, which is
 	 * purged by its own rule. A backlog is taken a bounded amount per alarm.
 	 */
 	private purgeEndedBorrows(now: number): void {
 		const endedBy = now - this.retention().endedBorrowMs;
 		for (let i = 0; i < PURGE_BATCHES_PER_ALARM; i++) {
-			if (this.store.purgeEndedBorrows(endedBy, PURGE_BATCH) < PURGE_BATCH) return;
+			if (this.store.purgeEndedBorrows(endedBy, now, PURGE_BATCH) < PURGE_BATCH) return;
 		}
 	}
 }

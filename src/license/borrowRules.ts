@@ -1,4 +1,7 @@
+import type { Borrow as WireBorrow } from "../client/types";
+import { isoSeconds } from "../clock";
 import { type Failure, fail, limitExceeded, type Result, type WireError } from "../result";
+import { type BorrowPolicy, borrowPolicyOf, MAX_PER_ACCOUNT, MAX_PER_NODE } from "./borrowPolicy";
 import type { RequestedEntitlement } from "./contract";
 import { type Borrow, isCounted, type Lease, type License } from "./model";
 
@@ -11,8 +14,8 @@ import { type Borrow, isCounted, type Lease, type License } from "./model";
 /**
  * What a license's borrows hold at the moment of a decision. A checkout is committed
  * before its token is signed, so every decided borrow counts against every limit
- * and a burst cannot pass one. The
- * borrow policy (SPEC §10) adds what it needs here — per node, per account — and is
+ * and a burst cannot pass one. The borrow policy (SPEC §10) reads the per-node and
+ * per-account counts, and is
  * decided by `planBorrow` in the same synchronous step as capacity.
  */
 export interface Holdings {
@@ -20,6 +23,16 @@ export interface Holdings {
 	units(entitlement: string): number;
 	/** Live borrows (SPEC §11 live borrows per license). */
 	borrows: number;
+	/** Live borrows of one NodeId. */
+	nodeBorrows(nodeId: string): number;
+	/** Live borrows of one borrowing account. */
+	accountBorrows(accountId: string): number;
+}
+
+/** Who would hold the borrow: what the per-node and per-account policies count by. */
+export interface Borrower {
+	accountId: string;
+	nodeId?: string | undefined;
 }
 
 /** SPEC §4 step 6: the license must be AVAILABLE, valid now, and lend at all. */
@@ -53,14 +66,23 @@ export function borrowRefusal(license: License, now: number): WireError | null {
 }
 
 /**
- * SPEC §4 steps 8 and 9: the leases a checkout would hold, given what is held now.
- * All requested entitlements fit together, or nothing is leased.
+ * SPEC §4 steps 8 and 9 and the borrow policy (§10): the leases a checkout would
+ * hold, given what is held now. All requested entitlements fit together, or nothing
+ * is leased. The policy is the current version's: live borrows keep what they got.
  */
 export function planBorrow(
 	license: License,
 	requested: readonly RequestedEntitlement[],
 	held: Holdings,
+	borrower: Borrower,
 ): Result<Lease[]> {
+	const policy = borrowPolicyOf(license.LicenseMetadata, license.Entitlements);
+	if (policy.maxPerNode !== null && borrower.nodeId === undefined) {
+		return fail(
+			"ValidationException",
+			`1 validation error detected: NodeId is required: this license's borrow policy ${MAX_PER_NODE} limits borrows per node.`,
+		);
+	}
 	const leases: Lease[] = [];
 	for (const want of requested) {
 		const have = license.Entitlements.find((e) => e.Name === want.Name);
@@ -107,8 +129,40 @@ export function planBorrow(
 				`Entitlement '${lease.name}' has ${available} of ${have.MaxCount ?? 0} ${have.Unit} available; ${lease.quantity} requested. Partial checkouts are not supported: nothing was reserved.`,
 			);
 		}
+		const lowWater = policy.lowWater.get(lease.name) ?? 0;
+		const lendable = Math.max(0, (have.MaxCount ?? 0) - lowWater - inUse);
+		if (lowWater > 0 && lease.quantity > lendable) {
+			return fail(
+				"NoEntitlementsAllowedException",
+				`Borrow policy borrow.lowWater keeps ${lowWater} ${have.Unit} of '${lease.name}' from being lent; ${lendable} can be borrowed, ${lease.quantity} requested. Nothing was reserved.`,
+			);
+		}
 	}
-	return { ok: true, value: leases };
+	return policyRefusal(policy, held, borrower) ?? { ok: true, value: leases };
+}
+
+/** SPEC §10: the per-node and per-account limits on live borrows (a checkout counts from its decision). */
+function policyRefusal(policy: BorrowPolicy, held: Holdings, borrower: Borrower): Failure | null {
+	const { maxPerNode, maxPerAccount } = policy;
+	if (maxPerNode !== null && borrower.nodeId !== undefined) {
+		const holds = held.nodeBorrows(borrower.nodeId);
+		if (holds >= maxPerNode) {
+			return fail(
+				"NoEntitlementsAllowedException",
+				`Borrow policy ${MAX_PER_NODE} allows ${maxPerNode} live borrows per node; this NodeId holds ${holds}.`,
+			);
+		}
+	}
+	if (maxPerAccount !== null) {
+		const holds = held.accountBorrows(borrower.accountId);
+		if (holds >= maxPerAccount) {
+			return fail(
+				"NoEntitlementsAllowedException",
+				`Borrow policy ${MAX_PER_ACCOUNT} allows ${maxPerAccount} live borrows per account; this account holds ${holds}.`,
+			);
+		}
+	}
+	return null;
 }
 
 /** SPEC §11 live borrows per license: one more borrow must stay within `max`. */
@@ -185,6 +239,12 @@ export function checkInDecision(
 
 /** SPEC §4 ExtendLicenseConsumption: a live borrow of a license that still lends. */
 export function extendRefusal(borrow: Borrow, license: License, now: number): Failure | null {
+	if (borrow.status === "REVOKED") {
+		return fail(
+			"ValidationException",
+			"The borrow was revoked by the license's issuer; it cannot be extended.",
+		);
+	}
 	if (borrow.status !== "ACTIVE" || borrow.expiresAt <= now) {
 		const state = borrow.status === "CHECKED_IN" ? "was checked in" : "has expired";
 		return fail(
@@ -216,4 +276,44 @@ export function usageReport(license: License, consumed: (entitlement: string) =>
 		Unit: e.Unit,
 	}));
 	return JSON.stringify({ LicenseUsage: { EntitlementUsages } });
+}
+
+/** A borrow as ListBorrows shows it (SPEC §8): by its public id, never its consumption token. */
+export type BorrowView = WireBorrow;
+
+export function borrowView(borrow: Borrow): BorrowView {
+	return {
+		BorrowId: borrow.borrowId,
+		Account: borrow.accountId,
+		...(borrow.nodeId !== null ? { NodeId: borrow.nodeId } : {}),
+		EntitlementsAllowed: borrow.leases.map((l) => ({
+			Name: l.name,
+			Unit: l.unit,
+			...(l.value !== undefined ? { Value: l.value } : {}),
+		})),
+		IssuedAt: isoSeconds(borrow.issuedAt),
+		Expiration: isoSeconds(borrow.expiresAt),
+		Status: borrow.status,
+		...(borrow.returnedAt !== null ? { EndedAt: isoSeconds(borrow.returnedAt) } : {}),
+	};
+}
+
+/**
+ * SPEC §8 RevokeBorrow: an ACTIVE or CHECKED_IN borrow is revoked; a revoked one is
+ * answered again unchanged; an expired one — or a live one past its Expiration the
+ * alarm has not ended yet — is refused, its token being already dead.
+ */
+export function revokeDecision(borrow: Borrow, now: number): Result<"revoke" | "unchanged"> {
+	if (borrow.status === "REVOKED") return { ok: true, value: "unchanged" };
+	if (borrow.status === "EXPIRED" || (borrow.status === "ACTIVE" && borrow.expiresAt <= now)) {
+		return fail(
+			"ValidationException",
+			`Borrow ${borrow.borrowId} has expired; its token no longer verifies, so there is nothing to revoke.`,
+		);
+	}
+	return { ok: true, value: "revoke" };
+}
+
+export function revokeResponse(borrowId: string, revokedAt: string): string {
+	return JSON.stringify({ BorrowId: borrowId, Status: "REVOKED", RevokedAt: revokedAt });
 }

@@ -1,3 +1,4 @@
+import { borrowIdOf } from "../borrowId";
 import { floorToSecond, isoSeconds } from "../clock";
 import type { BorrowClaims } from "../signing/token";
 import { borrowExpiration } from "./borrowRules";
@@ -13,7 +14,7 @@ import type { Lease, License, Metadata } from "./model";
 export interface CheckoutGrant {
 	license: License;
 	leases: readonly Lease[];
-	/** The consumption token (also the token's `jti`). */
+	/** The consumption token (a credential; the token's `jti` is its BorrowId). */
 	token: string;
 	/** Whole seconds (`floorToSecond`), so `Expiration` and `exp` name the same instant. */
 	issuedAt: number;
@@ -29,7 +30,10 @@ export function entitlementsAllowed(
 	return leases.map((l) => ({ Name: l.name, Unit: l.unit, Value: l.value }));
 }
 
-/** SPEC §5: AWS's claim names, plus iss/sub/exp/jti for standard JWT libraries. */
+/**
+ * SPEC §5: AWS's claim names, plus iss/sub/exp/jti for standard JWT libraries. The
+ * `jti` is the BorrowId (SPEC §8), the public id the revocation list names.
+ */
 export function checkoutClaims(grant: CheckoutGrant, issuerId: string): BorrowClaims {
 	const { license, leases, token } = grant;
 	// Null prototype: `__proto__` is a legal metadata name and must stay a plain claim.
@@ -46,7 +50,7 @@ export function checkoutClaims(grant: CheckoutGrant, issuerId: string): BorrowCl
 		iss: issuerId,
 		sub: license.LicenseArn,
 		exp: grant.expiresAt / 1000,
-		jti: token,
+		jti: borrowIdOf(token),
 	};
 }
 

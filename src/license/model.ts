@@ -15,9 +15,14 @@ import type { WireError } from "../result";
  * - **consumption token**: the `LicenseConsumptionToken` a checkout answers. It names
  *   the borrow and is a credential: the license's id (so it leads to the object
  *   without a lookup) then 128 random bits (src/licenseIds.ts).
- * - **BorrowId**: SPEC §8's public id of a borrow, the signed token's `jti`. Today the
- *   `jti` is the consumption token itself; the extension operations (ListBorrows,
- *   RevokeBorrow) are to publish an id derived from it that is not a credential.
+ * - **BorrowId**: SPEC §8's public id of a borrow, the signed token's `jti`, derived
+ *   from the consumption token (src/borrowId.ts) but not a credential: ListBorrows,
+ *   RevokeBorrow, the audit trail and the revocation list name borrows by it.
+ *   (Tokens signed before it existed carry the consumption token as `jti`.)
+ * - **lease end** (`expiresAt`) and **token expiry** (`tokenExp`): a borrow holds its
+ *   quantities until the lease end, which ExtendLicenseConsumption moves; its signed
+ *   token verifies offline until the `exp` signed at checkout, which never moves. The
+ *   revocation list (SPEC §9) holds a borrow until its token expiry.
  * - **outbox record**: a fact the object decided that D1 must copy (shapes in
  *   src/records/outbox.ts, built in ./outbox.ts). It is written in the same
  *   transaction as the decision and sent to D1 later, by the alarm or by the seller
@@ -134,19 +139,26 @@ export interface LicenseHeader {
 	deletedAt: number | null;
 }
 
-export type BorrowStatus = "ACTIVE" | "CHECKED_IN" | "EXPIRED";
+export type BorrowStatus = "ACTIVE" | "CHECKED_IN" | "EXPIRED" | "REVOKED";
 
 export interface Borrow {
 	/** The consumption token. */
 	token: string;
+	/** The public id (the token's `jti`). */
+	borrowId: string;
 	accountId: string;
+	nodeId: string | null;
 	clientToken: string;
 	status: BorrowStatus;
 	issuedAt: number;
 	/** The server-side Expiration; ExtendLicenseConsumption moves it. */
 	expiresAt: number;
-	/** When it ended: the check-in time, or the expiration for an expired borrow. */
+	/** When it ended: the check-in time, the revocation time, or the expiration for an expired borrow. */
 	returnedAt: number | null;
+	/** The signed token's `exp` (ms): fixed at checkout, unlike `expiresAt`. */
+	tokenExp: number;
+	/** When the issuer revoked it (RevokeBorrow answers this again on a repeat). */
+	revokedAt: number | null;
 	leases: Lease[];
 }
 

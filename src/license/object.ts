@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { borrowIdOf } from "../borrowId";
 import { clock, floorToSecond, isoSeconds } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
@@ -6,6 +7,7 @@ import { mintConsumptionToken } from "../licenseIds";
 import { type Page, type PageBudget, takePage } from "../listPage";
 import { logEvent } from "../log";
 import { type Failure, fail, type Result } from "../result";
+import { signJws } from "../signing/jws";
 import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
 import * as borrowRules from "./borrowRules";
@@ -19,11 +21,12 @@ import type {
 	CreateVersionCommand,
 	UnsignedCheckout,
 } from "./contract";
-import type { Borrow, Lease, License, LicenseHeader, LicenseStatus } from "./model";
+import type { Borrow, BorrowStatus, Lease, License, LicenseHeader, LicenseStatus } from "./model";
 import * as outbox from "./outbox";
 import { FixedWindowLimiter } from "./rateLimit";
+import { keptListServes, REVOCATION_LIST_TYP, revocationListClaims } from "./revocationList";
 import * as sellerRules from "./sellerRules";
-import { LicenseStore, migrate } from "./storage";
+import { type BorrowFilter, LicenseStore, migrate } from "./storage";
 
 /** Due borrows ended per transaction when the alarm (or a limit) settles expiries. */
 const EXPIRY_BATCH = 500;
@@ -52,6 +55,8 @@ export class LicenseObject extends DurableObject<Env> {
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
 	private config: Config;
 	private limiter: FixedWindowLimiter;
+	/** The revocation list being signed, and the change count it was read at (see revocationList). */
+	private listSigning: { changes: number; jws: Promise<string> } | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -87,6 +92,8 @@ export class LicenseObject extends DurableObject<Env> {
 
 	private migrateSchema(): void {
 		migrate(this.ctx.storage.sql, (step) => this.ctx.storage.transactionSync(step));
+		// Borrows stored before borrow ids get theirs once (SQL has no SHA-256).
+		this.ctx.storage.transactionSync(() => this.store.backfillBorrowIds(borrowIdOf));
 	}
 
 	/**
@@ -171,7 +178,8 @@ export class LicenseObject extends DurableObject<Env> {
 				{ retryAfter },
 			);
 		}
-		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, this.holdings());
+		const borrower = { accountId: cmd.caller.accountId, nodeId: cmd.nodeId };
+		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, this.holdings(), borrower);
 		if (!plan.ok) return plan;
 		const tooMany = this.liveBorrowLimit(now);
 		if (tooMany) return tooMany;
@@ -202,15 +210,23 @@ export class LicenseObject extends DurableObject<Env> {
 	}
 
 	/**
-	 * What committed live borrows hold: read from storage once, kept in step with each
-	 * checkout after its commit, dropped (and read again) whenever a borrow ends.
+	 * What committed live borrows hold: units and the borrow count read from storage
+	 * once, kept in step with each checkout after its commit, dropped (and read again)
+	 * whenever a borrow ends or is revoked. A checkout counts from its decision (it is
+	 * committed before its token is signed), so nothing in flight needs adding. The
+	 * per-node and per-account counts are read only when a borrow policy asks for them.
 	 */
 	private held: { units: Map<string, number>; borrows: number } | null = null;
 
 	private holdings(): borrowRules.Holdings {
 		this.held ??= { units: this.store.usage(), borrows: this.store.liveBorrowCount() };
 		const { units, borrows } = this.held;
-		return { units: (name) => units.get(name) ?? 0, borrows };
+		return {
+			units: (name) => units.get(name) ?? 0,
+			borrows,
+			nodeBorrows: (nodeId) => this.store.liveBorrowsOfNode(nodeId),
+			accountBorrows: (accountId) => this.store.liveBorrowsOfAccount(accountId),
+		};
 	}
 
 	/**
@@ -244,12 +260,17 @@ export class LicenseObject extends DurableObject<Env> {
 		this.ctx.storage.transactionSync(() => {
 			this.store.insertBorrow({
 				token: grant.token,
+				borrowId: borrowIdOf(grant.token),
 				accountId: caller.accountId,
+				nodeId: grant.nodeId ?? null,
 				clientToken,
 				status: "ACTIVE",
 				issuedAt: grant.issuedAt,
 				expiresAt: grant.expiresAt,
 				returnedAt: null,
+				// The signed exp: Extend moves expiresAt, never this (the revocation list needs it).
+				tokenExp: grant.expiresAt,
+				revokedAt: null,
 				leases,
 			});
 			for (const lease of leases)
@@ -329,6 +350,115 @@ export class LicenseObject extends DurableObject<Env> {
 	private ownBorrow(caller: Caller, token: string): Result<{ borrow: Borrow; license: License }> {
 		const borrow = this.header ? this.store.borrow(token) : null;
 		return access.ownBorrow(this.header, this.current, borrow, caller);
+	}
+
+	// ---- the seller's view of borrows (SPEC §8) and the revocation list (§9) ------
+
+	/**
+	 * One page of borrows, newest first: the issuer sees every borrow, the beneficiary
+	 * account only its own. Borrows past their Expiration that the alarm has not ended
+	 * yet are settled first, so a listing never shows one ACTIVE that is not.
+	 */
+	listBorrows(
+		caller: Caller,
+		arn: string,
+		filter: Omit<BorrowFilter, "accountId">,
+		budget: PageBudget,
+	): Result<Page<borrowRules.BorrowView>> {
+		const seen = access.visibleLicense(this.header, this.current, caller, arn);
+		if (!seen.ok) return seen;
+		const now = clock.now();
+		if (this.store.nextBorrowExpiry() !== null) {
+			this.expireDue(now);
+			this.alarms.schedule();
+		}
+		const accountId = this.header?.issuerAccount === caller.accountId ? null : caller.accountId;
+		const borrows = this.store.borrowsNewestFirst({ ...filter, accountId });
+		return { ok: true, value: takePage(mapped(borrows, borrowRules.borrowView), budget) };
+	}
+
+	/**
+	 * SPEC §8 RevokeBorrow, issuer only: the quantities of a live borrow return at
+	 * once, the borrow goes on the revocation list, and D1 learns it through the
+	 * outbox. Repeating it answers the same; an expired borrow cannot be revoked.
+	 */
+	revokeBorrow(caller: Caller, arn: string, borrowId: string, reason?: string): Result<string> {
+		const owned = access.issuedLicense(this.header, this.current, caller, arn);
+		if (!owned.ok) return owned;
+		const borrow = this.store.borrowById(borrowId);
+		if (!borrow) return fail("ResourceNotFoundException", `Borrow ${borrowId} does not exist.`);
+		const now = clock.now();
+		const decision = borrowRules.revokeDecision(borrow, now);
+		if (!decision.ok) {
+			// A live borrow past its Expiration: settle it as the alarm would, then refuse.
+			if (borrow.status === "ACTIVE") {
+				this.ctx.storage.transactionSync(() =>
+					this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null),
+				);
+				this.alarms.schedule();
+			}
+			return decision;
+		}
+		if (decision.value === "revoke") {
+			this.ctx.storage.transactionSync(() => {
+				const was = this.store.revokeBorrow(borrow.token, now, reason ?? null);
+				this.held = null;
+				if (was === "ACTIVE")
+					for (const lease of borrow.leases)
+						if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
+				this.store.enqueue(
+					[
+						outbox.borrowStatusRecord(
+							borrow,
+							"REVOKED",
+							borrow.expiresAt,
+							borrow.returnedAt ?? now,
+						),
+						outbox.auditRecord(caller, "RevokeBorrow", arn, now, borrow.borrowId),
+					],
+					now,
+				);
+			});
+			this.alarms.schedule();
+		}
+		const revokedAt = decision.value === "revoke" ? now : (borrow.revokedAt ?? now);
+		return { ok: true, value: borrowRules.revokeResponse(borrowId, isoSeconds(revokedAt)) };
+	}
+
+	/**
+	 * SPEC §9: the license's signed revocation list, or null for an id that holds no
+	 * license. The signed list is kept and served until it changes or ages
+	 * (./revocationList.ts), so fetches cost no signature. A fetch while a list is
+	 * being signed from the same changes waits for that one instead of signing again;
+	 * one that sees a newer change signs its own, so no caller gets a list older than
+	 * the last revocation it could have seen.
+	 */
+	async revocationList(): Promise<string | null> {
+		if (!this.header) return null;
+		const now = clock.now();
+		const ttlMs = this.config.revocationListTtlMs;
+		const changes = this.store.revocationChanges();
+		const kept = this.store.revocationList();
+		if (kept && keptListServes(kept, changes, now, ttlMs)) return kept.jws;
+		if (this.listSigning?.changes === changes) return this.listSigning.jws;
+		const listed = this.store.listedBorrows(now);
+		const claims = revocationListClaims(this.config.issuerId, this.header.arn, listed, now, ttlMs);
+		const jws = signJws(this.env, REVOCATION_LIST_TYP, claims, now).then((signed) => {
+			this.store.putRevocationList({
+				jws: signed,
+				issuedAt: now,
+				changes,
+				nextDropAt: listed[0]?.tokenExp ?? null,
+			});
+			return signed;
+		});
+		const signing = { changes, jws };
+		this.listSigning = signing;
+		try {
+			return await jws;
+		} finally {
+			if (this.listSigning === signing) this.listSigning = null;
+		}
 	}
 
 	// ---- seller operations -------------------------------------------------
@@ -473,7 +603,7 @@ export class LicenseObject extends DurableObject<Env> {
 	/** Releases a live borrow's quantities once; called inside a transaction. */
 	private endBorrow(
 		borrow: Borrow,
-		status: "CHECKED_IN" | "EXPIRED",
+		status: Extract<BorrowStatus, "CHECKED_IN" | "EXPIRED">,
 		at: number,
 		now: number,
 		caller: Caller | null,
@@ -506,4 +636,9 @@ export class LicenseObject extends DurableObject<Env> {
 	drainOutbox(): Promise<boolean> {
 		return this.drainer.sendDue();
 	}
+}
+
+/** `items`, each passed through `f`, lazily (a page stops the cursor where it ends). */
+function* mapped<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+	for (const item of items) yield f(item);
 }

@@ -84,7 +84,46 @@ export const SCHEMA_STEPS: readonly (readonly string[])[] = [
 		)`,
 		"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at)",
 	],
-	// 2. The Worker signs (./object.ts says why): a checkout's ClientToken record is
+	// 2. SPEC §8–§10: borrows by public id, node and age; the token's own expiry apart
+	//    from the lease end; revocation; the signed revocation list.
+	[
+		"ALTER TABLE borrows ADD COLUMN borrow_id TEXT",
+		"ALTER TABLE borrows ADD COLUMN node_id TEXT",
+		// The signed `exp` (ms). Extend moves expires_at, never this.
+		"ALTER TABLE borrows ADD COLUMN token_exp INTEGER",
+		"ALTER TABLE borrows ADD COLUMN revoked_at INTEGER",
+		"ALTER TABLE borrows ADD COLUMN revoke_reason TEXT",
+		// Rows from before: NodeId and the signed Expiration are in the stored response
+		// (a ClientToken record lives until its borrow's final expiration + 24 h, so every
+		// borrow whose token may still verify has one); without it, the lease end is a
+		// safe upper bound of the token's exp. borrow_id needs SHA-256, which SQL lacks:
+		// the object fills it after migrating (LicenseStore.backfillBorrowIds).
+		`UPDATE borrows SET
+			node_id = (SELECT json_extract(c.response, '$.NodeId') FROM client_tokens c
+				WHERE c.consumption_token = borrows.token),
+			token_exp = COALESCE(
+				(SELECT CAST(strftime('%s', json_extract(c.response, '$.Expiration')) AS INTEGER) * 1000
+					FROM client_tokens c WHERE c.consumption_token = borrows.token),
+				expires_at)`,
+		"CREATE UNIQUE INDEX borrows_by_id ON borrows (borrow_id)",
+		// ListBorrows, newest first, keyed by (issued_at, borrow_id).
+		"CREATE INDEX borrows_newest ON borrows (issued_at, borrow_id)",
+		// Borrow policy (SPEC §10): live borrows per node and per account.
+		"CREATE INDEX borrows_live_by_node ON borrows (node_id) WHERE status = 'ACTIVE'",
+		"CREATE INDEX borrows_live_by_account ON borrows (account_id) WHERE status = 'ACTIVE'",
+		// The revocation list (SPEC §9): returned borrows whose token still verifies.
+		"CREATE INDEX borrows_listed ON borrows (token_exp) WHERE status IN ('CHECKED_IN', 'REVOKED')",
+		// Bumped whenever a borrow joins the revocation list; the signed list names the value it saw.
+		"INSERT INTO counters (name, value) VALUES ('revocation_changes', 0)",
+		`CREATE TABLE revocation_list (
+			id INTEGER PRIMARY KEY CHECK (id = 1),
+			jws TEXT NOT NULL,
+			issued_at INTEGER NOT NULL,
+			changes INTEGER NOT NULL,
+			next_drop_at INTEGER
+		)`,
+	],
+	// 3. The Worker signs (./object.ts says why): a checkout's ClientToken record is
 	// written at the decision with the claims to sign (`unsigned`, JSON of
 	// UnsignedCheckout) and an empty `response`; the signed bytes are stored back
 	// into `response` once, and `unsigned` is cleared.
@@ -156,14 +195,45 @@ type Row = Record<string, SqlStorageValue>;
 function toBorrow(r: Row): Borrow {
 	return {
 		token: r.token as string,
+		borrowId: r.borrow_id as string,
 		accountId: r.account_id as string,
+		nodeId: (r.node_id as string | null) ?? null,
 		clientToken: r.client_token as string,
 		status: r.status as BorrowStatus,
 		issuedAt: r.issued_at as number,
 		expiresAt: r.expires_at as number,
 		returnedAt: (r.returned_at as number | null) ?? null,
+		tokenExp: r.token_exp as number,
+		revokedAt: (r.revoked_at as number | null) ?? null,
 		leases: JSON.parse(r.leases as string) as Lease[],
 	};
+}
+
+/** What ListBorrows asks of the object's borrows (SPEC §8). */
+export interface BorrowFilter {
+	/** Only this account's borrows (a beneficiary's view); null: all (the issuer's). */
+	accountId: string | null;
+	status: BorrowStatus | null;
+	nodeId: string | null;
+	/** Resume after this (issued_at, borrow_id), newest first; null: from the newest. */
+	before: { issuedAt: number; borrowId: string } | null;
+}
+
+/** One entry of the revocation list: a returned borrow whose token still verifies. */
+export interface ListedBorrow {
+	borrowId: string;
+	tokenExp: number;
+	status: "CHECKED_IN" | "REVOKED";
+}
+
+/** The signed revocation list the object keeps, and what it was signed from. */
+export interface StoredRevocationList {
+	jws: string;
+	issuedAt: number;
+	/** The `revocation_changes` counter when it was signed. */
+	changes: number;
+	/** The earliest token exp among its entries: the list changes then. */
+	nextDropAt: number | null;
 }
 
 export class LicenseStore {
@@ -339,18 +409,34 @@ export class LicenseStore {
 
 	insertBorrow(b: Borrow): void {
 		this.sql.exec(
-			`INSERT INTO borrows (token, account_id, client_token, status, issued_at, expires_at, returned_at, leases)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO borrows (token, borrow_id, account_id, node_id, client_token, status, issued_at,
+				expires_at, returned_at, token_exp, revoked_at, leases)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			b.token,
+			b.borrowId,
 			b.accountId,
+			b.nodeId,
 			b.clientToken,
 			b.status,
 			b.issuedAt,
 			b.expiresAt,
 			b.returnedAt,
+			b.tokenExp,
+			b.revokedAt,
 			JSON.stringify(b.leases),
 		);
 		if (b.status === "ACTIVE") this.addLiveBorrows(1);
+	}
+
+	/** Borrows stored before borrow ids: computes theirs (`idOf` is src/borrowId.ts). */
+	backfillBorrowIds(idOf: (token: string) => string): number {
+		const tokens = this.sql
+			.exec("SELECT token FROM borrows WHERE borrow_id IS NULL")
+			.toArray()
+			.map((r) => r.token as string);
+		for (const token of tokens)
+			this.sql.exec("UPDATE borrows SET borrow_id = ? WHERE token = ?", idOf(token), token);
+		return tokens.length;
 	}
 
 	borrow(token: string): Borrow | null {
@@ -358,7 +444,41 @@ export class LicenseStore {
 		return r ? toBorrow(r) : null;
 	}
 
-	endBorrow(token: string, status: Exclude<BorrowStatus, "ACTIVE">, at: number): void {
+	borrowById(borrowId: string): Borrow | null {
+		const r = this.sql.exec("SELECT * FROM borrows WHERE borrow_id = ?", borrowId).toArray()[0];
+		return r ? toBorrow(r) : null;
+	}
+
+	/** Borrows matching `f`, newest first, read lazily (a page stops the cursor where it ends). */
+	*borrowsNewestFirst(f: BorrowFilter): Generator<Borrow> {
+		const where: string[] = [];
+		const params: SqlStorageValue[] = [];
+		if (f.accountId !== null) {
+			where.push("account_id = ?");
+			params.push(f.accountId);
+		}
+		if (f.status !== null) {
+			where.push("status = ?");
+			params.push(f.status);
+		}
+		if (f.nodeId !== null) {
+			where.push("node_id = ?");
+			params.push(f.nodeId);
+		}
+		if (f.before !== null) {
+			where.push("(issued_at < ? OR (issued_at = ? AND borrow_id < ?))");
+			params.push(f.before.issuedAt, f.before.issuedAt, f.before.borrowId);
+		}
+		const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+		for (const r of this.sql.exec(
+			`SELECT * FROM borrows ${clause} ORDER BY issued_at DESC, borrow_id DESC`,
+			...params,
+		)) {
+			yield toBorrow(r);
+		}
+	}
+
+	endBorrow(token: string, status: "CHECKED_IN" | "EXPIRED", at: number): void {
 		const ended = this.sql
 			.exec(
 				"UPDATE borrows SET status = ?, returned_at = ? WHERE token = ? AND status = 'ACTIVE' RETURNING token",
@@ -368,34 +488,139 @@ export class LicenseStore {
 			)
 			.toArray().length;
 		if (ended > 0) this.addLiveBorrows(-ended);
+		if (ended > 0 && status === "CHECKED_IN") this.bumpRevocationChanges();
+	}
+
+	/**
+	 * RevokeBorrow of an ACTIVE or CHECKED_IN borrow: REVOKED from `at`. A live one
+	 * ends now (the caller releases its quantities in the same transaction); a
+	 * checked-in one keeps its check-in time as its end. Returns the status it had,
+	 * or null if it was neither (nothing changed).
+	 */
+	revokeBorrow(token: string, at: number, reason: string | null): "ACTIVE" | "CHECKED_IN" | null {
+		const row = this.sql.exec("SELECT status FROM borrows WHERE token = ?", token).toArray()[0];
+		const was = row?.status;
+		if (was !== "ACTIVE" && was !== "CHECKED_IN") return null;
+		this.sql.exec(
+			`UPDATE borrows SET status = 'REVOKED', revoked_at = ?1, revoke_reason = ?2,
+				returned_at = COALESCE(returned_at, ?1)
+			 WHERE token = ?3`,
+			at,
+			reason,
+			token,
+		);
+		if (was === "ACTIVE") this.addLiveBorrows(-1);
+		this.bumpRevocationChanges();
+		return was;
+	}
+
+	/** Live borrows of one NodeId (SPEC §10 borrow.maxPerNode). */
+	liveBorrowsOfNode(nodeId: string): number {
+		const r = this.sql
+			.exec("SELECT COUNT(*) AS n FROM borrows WHERE status = 'ACTIVE' AND node_id = ?", nodeId)
+			.toArray()[0];
+		return (r?.n as number) ?? 0;
+	}
+
+	/** Live borrows of one account (SPEC §10 borrow.maxPerAccount). */
+	liveBorrowsOfAccount(accountId: string): number {
+		const r = this.sql
+			.exec(
+				"SELECT COUNT(*) AS n FROM borrows WHERE status = 'ACTIVE' AND account_id = ?",
+				accountId,
+			)
+			.toArray()[0];
+		return (r?.n as number) ?? 0;
 	}
 
 	private addLiveBorrows(delta: number): void {
 		this.sql.exec("UPDATE counters SET value = value + ? WHERE name = 'live_borrows'", delta);
 	}
 
+	// ---- the revocation list (SPEC §9) ----
+
+	private bumpRevocationChanges(): void {
+		this.sql.exec("UPDATE counters SET value = value + 1 WHERE name = 'revocation_changes'");
+	}
+
+	revocationChanges(): number {
+		const r = this.sql
+			.exec("SELECT value FROM counters WHERE name = 'revocation_changes'")
+			.toArray()[0];
+		return (r?.value as number) ?? 0;
+	}
+
+	/** Checked-in and revoked borrows whose token verifies after `now`, soonest to expire first. */
+	listedBorrows(now: number): ListedBorrow[] {
+		return this.sql
+			.exec(
+				`SELECT borrow_id, token_exp, status FROM borrows
+				 WHERE status IN ('CHECKED_IN', 'REVOKED') AND token_exp > ? ORDER BY token_exp, borrow_id`,
+				now,
+			)
+			.toArray()
+			.map((r) => ({
+				borrowId: r.borrow_id as string,
+				tokenExp: r.token_exp as number,
+				status: r.status as ListedBorrow["status"],
+			}));
+	}
+
+	revocationList(): StoredRevocationList | null {
+		const r = this.sql.exec("SELECT * FROM revocation_list WHERE id = 1").toArray()[0];
+		if (!r) return null;
+		return {
+			jws: r.jws as string,
+			issuedAt: r.issued_at as number,
+			changes: r.changes as number,
+			nextDropAt: (r.next_drop_at as number | null) ?? null,
+		};
+	}
+
+	putRevocationList(list: StoredRevocationList): void {
+		this.sql.exec(
+			`INSERT INTO revocation_list (id, jws, issued_at, changes, next_drop_at) VALUES (1, ?1, ?2, ?3, ?4)
+			 ON CONFLICT (id) DO UPDATE SET jws = ?1, issued_at = ?2, changes = ?3, next_drop_at = ?4`,
+			list.jws,
+			list.issuedAt,
+			list.changes,
+			list.nextDropAt,
+		);
+	}
+
 	/**
-	 * SPEC §11 retention: deletes up to `limit` borrows that ended at or before `endedBy`.
-	 * Their ClientToken records follow their own rule (final expiration + 24 h).
+	 * SPEC §11 retention: deletes up to `limit` borrows that ended at or before `endedBy`
+	 * and whose token expired by `now` — one still on the revocation list (SPEC §9)
+	 * stays until it leaves it. Their ClientToken records follow their own rule
+	 * (final expiration + 24 h).
 	 */
-	purgeEndedBorrows(endedBy: number, limit: number): number {
+	purgeEndedBorrows(endedBy: number, now: number, limit: number): number {
 		return this.sql
 			.exec(
 				`DELETE FROM borrows WHERE token IN (
-					SELECT token FROM borrows WHERE status <> 'ACTIVE' AND returned_at <= ? LIMIT ?)
+					SELECT token FROM borrows WHERE status <> 'ACTIVE' AND returned_at <= ? AND token_exp <= ? LIMIT ?)
 				 RETURNING 1`,
 				endedBy,
+				now,
 				limit,
 			)
 			.toArray().length;
 	}
 
-	/** When the earliest ended borrow ended (its purge is due a retention period later). */
-	earliestEndedBorrow(): number | null {
+	/**
+	 * When the earliest ended borrow counts as ended for retention (its purge is due a
+	 * retention period later): when it ended, or, if its token outlives the retention
+	 * period, its token's exp less that period. Only the earliest-ended row is read
+	 * (the index's first), so a later one may wait for it: purges are not urgent.
+	 */
+	earliestEndedBorrow(retentionMs: number): number | null {
 		const r = this.sql
-			.exec("SELECT MIN(returned_at) AS t FROM borrows WHERE status <> 'ACTIVE'")
+			.exec(
+				"SELECT returned_at, token_exp FROM borrows WHERE status <> 'ACTIVE' ORDER BY returned_at LIMIT 1",
+			)
 			.toArray()[0];
-		return (r?.t as number | null) ?? null;
+		if (!r) return null;
+		return Math.max(r.returned_at as number, (r.token_exp as number) - retentionMs);
 	}
 
 	setBorrowExpiry(token: string, expiresAt: number): void {

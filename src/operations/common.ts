@@ -11,6 +11,9 @@ import {
 import { AwsError } from "../protocol/errors";
 import type { Validator } from "../protocol/validation";
 
+/** No control characters or lone surrogates (SPEC §3 "printable"). */
+export const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
+
 export function readLicenseArn(
 	v: Validator,
 	value: unknown,

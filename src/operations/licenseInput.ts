@@ -1,5 +1,6 @@
 import { isoSeconds } from "../clock";
 import type { Config } from "../config";
+import { policyErrors } from "../license/borrowPolicy";
 import {
 	type ConsumptionConfiguration,
 	ENTITLEMENT_UNITS,
@@ -184,6 +185,11 @@ export function readLicenseBody(
 	const Entitlements = readEntitlements(v, input.Entitlements);
 	const ConsumptionConfiguration = readConsumption(v, input.ConsumptionConfiguration, config);
 	const LicenseMetadata = readMetadata(v, input.LicenseMetadata);
+	// SPEC §10: a borrow policy is checked here, for CreateLicense and
+	// CreateLicenseVersion alike, against the entitlements it names.
+	if (Entitlements !== undefined) {
+		for (const problem of policyErrors(LicenseMetadata, Entitlements)) v.add(problem);
+	}
 	// Callers check v.ok (via done()) before using the result; the casts hold then.
 	const body = {
 		LicenseName,

@@ -5,6 +5,7 @@ import { getLicense } from "./getLicense";
 import { getLicenseUsage } from "./getLicenseUsage";
 import { getUsageHistory } from "./getUsageHistory";
 import { listAuditEvents } from "./listAuditEvents";
+import { listBorrows } from "./listBorrows";
 import { listLicenses } from "./listLicenses";
 import {
 	AWS_TARGET_PREFIX,
@@ -12,6 +13,7 @@ import {
 	EXTENSION_TARGET_PREFIX,
 	type ExtensionOperationName,
 } from "./names";
+import { revokeBorrow } from "./revokeBorrow";
 import { createLicenseVersion, deleteLicense, listLicenseVersions } from "./sellerVersions";
 import type { Operation } from "./types";
 
@@ -29,15 +31,13 @@ export const operations: Readonly<Record<string, Operation>> = {
 	ListLicenseVersions: listLicenseVersions,
 } satisfies Record<AwsOperationName, Operation>;
 
-/**
- * `EdgeLicenseManager.<name>` → handler (SPEC §8). ListBorrows and RevokeBorrow are
- * named (principals may be allowed them) but are served by the license object once
- * it keeps borrow ids; until then their targets are unknown operations.
- */
+/** `EdgeLicenseManager.<name>` → handler (SPEC §8): every name in EXTENSION_OPERATIONS, no other. */
 export const extensionOperations: Readonly<Record<string, Operation>> = {
 	GetUsageHistory: getUsageHistory,
 	ListAuditEvents: listAuditEvents,
-} satisfies Partial<Record<ExtensionOperationName, Operation>>;
+	ListBorrows: listBorrows,
+	RevokeBorrow: revokeBorrow,
+} satisfies Record<ExtensionOperationName, Operation>;
 
 /**
  * The handler of an `X-Amz-Target` and the name a principal's operation list must

@@ -3,6 +3,8 @@ import { authenticate } from "../auth/authenticate";
 import { clock } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
+import { licenseStub } from "../license/contract";
+import { isLicenseId } from "../licenseIds";
 import { resolveTarget } from "../operations/registry";
 import { jwksAt, publicPem, publishedKeysAt, scheduledKeys } from "../signing/keys";
 import { AwsError, renderError } from "./errors";
@@ -102,6 +104,20 @@ export function buildApp(): Hono<AppEnv> {
 		return c.body(await publicPem(key), 200, {
 			"Content-Type": "application/x-pem-file; charset=us-ascii",
 			"Cache-Control": "public, max-age=300",
+		});
+	});
+
+	// SPEC §9: public and cacheable; the object keeps the signed list, so a fetch costs
+	// no signature unless the list changed or aged. Anything that is not a license here
+	// answers the same bare 404, so the route tells nothing about which ids exist.
+	app.get("/revocations/:id", async (c) => {
+		const id = c.req.param("id");
+		const stub = isLicenseId(id) ? licenseStub(c.env, id) : null;
+		const jws = stub ? await stub.revocationList() : null;
+		if (jws === null) return c.body(null, 404, { "Cache-Control": "public, max-age=60" });
+		return c.body(jws, 200, {
+			"Content-Type": "application/jwt",
+			"Cache-Control": "public, max-age=60",
 		});
 	});
 

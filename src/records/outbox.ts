@@ -39,7 +39,7 @@ export interface CheckoutRecord {
 export interface CheckoutStatusRecord {
 	kind: "checkout-status";
 	token: string;
-	status: "ACTIVE" | "CHECKED_IN" | "EXPIRED";
+	status: "ACTIVE" | "CHECKED_IN" | "EXPIRED" | "REVOKED";
 	expiresAt: string;
 	returnedAt: string | null;
 }

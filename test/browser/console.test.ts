@@ -181,12 +181,20 @@ describe("the operator console in Chromium", () => {
 			"1",
 			"AVAILABLE",
 		]);
-		// Not on this server yet (SPEC §8): said plainly, not left blank.
-		const note = page.getByRole("region", { name: "Live borrows" }).locator(".unavailable");
-		await note.waitFor();
-		expect((await note.textContent())?.trim()).toBe(
-			"Not available on this server: it does not offer EdgeLicenseManager.ListBorrows.",
-		);
+		// From the license's object (SPEC §8 ListBorrows): the borrow above, live, revocable.
+		const live = page.getByRole("region", { name: "Live borrows" });
+		const borrowRow = live.locator("tbody tr", { hasText: "laptop-e2e" });
+		await borrowRow.waitFor();
+		expect(await borrowRow.locator("td").allTextContents()).toEqual([
+			expect.stringMatching(/^\d{12}$/),
+			"laptop-e2e",
+			"Seats × 3",
+			expect.any(String),
+			expect.any(String),
+			"ACTIVE",
+			"Revoke",
+		]);
+		expect(await live.locator(".unavailable").count()).toBe(0);
 		// From D1 (GetUsageHistory, ListAuditEvents): the borrow above may not have
 		// landed yet, the license's creation has (CreateLicense waits for D1).
 		const usage = page.getByRole("region", { name: "Usage over time" }).locator("figcaption");

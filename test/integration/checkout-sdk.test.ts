@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-license-manager";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { borrowIdOf } from "../../src/borrowId";
 import { licenseInput, uniqueToken } from "../helpers/fixtures";
 import { sdkClient } from "../helpers/sdk";
 import { call, workerFetch } from "../helpers/wire";
@@ -75,7 +76,8 @@ describe("CheckoutBorrowLicense through the AWS SDK", () => {
 			iss: "elm-test",
 			sub: arn,
 			exp: expires / 1000,
-			jti: out.LicenseConsumptionToken,
+			// The public BorrowId (SPEC §8), never the consumption token, which is a credential.
+			jti: borrowIdOf(out.LicenseConsumptionToken as string),
 		});
 
 		const usage = await client.send(new GetLicenseUsageCommand({ LicenseArn: arn }));

@@ -133,13 +133,29 @@ describe("the console's SigV4 client against the Worker", () => {
 	});
 
 	it("recognises a server without the extension operations (SPEC §8) by its UnknownOperationException", async () => {
+		// Every extension operation is served here: the console's ListBorrows reaches the object.
 		const { extension } = consoleClient();
-		const err = await extension
-			.listBorrows({ LicenseArn: "arn:aws:license-manager::111122223333:license:l-00" })
-			.catch((e: unknown) => e);
+		const missing = "arn:aws:license-manager::111122223333:license:l-00";
+		await expect(extension.listBorrows({ LicenseArn: missing })).rejects.toMatchObject({
+			type: "ResourceNotFoundException",
+		});
+		// A server that does not offer a target answers as this one does for any target it
+		// lacks: the console's calls, sent under a prefix this server does not serve.
+		const call = createCall(credentials, {
+			endpoint: `${ENDPOINT}/`,
+			fetch: (request) => {
+				const withHost = new Request(request);
+				withHost.headers.set("host", new URL(request.url).host);
+				return workerFetch(withHost);
+			},
+		});
+		const older = extensionOperations((target, input) =>
+			call(target.replace("EdgeLicenseManager.", "EdgeLicenseManagerNext."), input),
+		);
+		const err = await older.listBorrows({ LicenseArn: missing }).catch((e: unknown) => e);
 		expect(err).toMatchObject({
 			type: "UnknownOperationException",
-			message: 'Unknown operation "EdgeLicenseManager.ListBorrows".',
+			message: 'Unknown operation "EdgeLicenseManagerNext.ListBorrows".',
 		});
 		expect(isUnknownOperation(err)).toBe(true);
 	});

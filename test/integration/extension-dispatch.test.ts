@@ -12,13 +12,12 @@ import { call, ENDPOINT, extensionCall, send, sign, workerFetch } from "../helpe
  * extension table answers under that prefix.
  */
 describe("extension operation dispatch", () => {
-	it("answers an unknown or not-yet-served target as UnknownOperationException, before authentication", async () => {
+	it("answers an unknown target as UnknownOperationException, before authentication", async () => {
 		for (const target of [
 			"EdgeLicenseManager.Nope",
 			"EdgeLicenseManager.GetLicense", // an AWS name under the extension prefix
 			"AWSLicenseManager.GetUsageHistory", // an extension name under the AWS prefix
-			"EdgeLicenseManager.ListBorrows", // named for principals; served later by the license object
-			"EdgeLicenseManager.RevokeBorrow",
+			"AWSLicenseManager.RevokeBorrow",
 			"EdgeLicenseManager.",
 			"EdgeLicenseManager.constructor",
 			"EdgeLicenseManager.__proto__",
@@ -126,12 +125,11 @@ describe("the typed client (src/client)", () => {
 				"1 validation error detected: Value 0 at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1",
 			requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
 		});
-		// Not served yet: the typed call exists, the server answers UnknownOperationException.
-		await expect(
-			client.listBorrows({ LicenseArn: "arn:aws:license-manager::111122223333:license:l-00" }),
-		).rejects.toMatchObject({
-			type: "UnknownOperationException",
-			message: 'Unknown operation "EdgeLicenseManager.ListBorrows".',
+		// A license id never minted: the object-served operations answer as for any missing license.
+		const missing = "arn:aws:license-manager::111122223333:license:l-00";
+		await expect(client.listBorrows({ LicenseArn: missing })).rejects.toMatchObject({
+			type: "ResourceNotFoundException",
+			message: `License ${missing} does not exist.`,
 		});
 		const wrongKey = typedClient({ ...ISSUER, secretAccessKey: "wrong" });
 		await expect(wrongKey.listAuditEvents({})).rejects.toMatchObject({

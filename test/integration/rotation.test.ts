@@ -27,6 +27,7 @@ import {
 	type BorrowTokenErrorCode,
 	verifyBorrowToken,
 } from "../../packages/verify/src/index";
+import { borrowIdOf } from "../../src/borrowId";
 import { clock, setClockOffsetForTests } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
@@ -347,7 +348,7 @@ describe("GET /.well-known/jwks.json and GET /keys/<kid>.pem (deployed env)", ()
 		expect(payload).toMatchObject({
 			licenseArn: arn,
 			nodeId: "laptop-7",
-			jti: out.LicenseConsumptionToken,
+			jti: borrowIdOf(out.LicenseConsumptionToken as string),
 		});
 
 		// Same key as the JWKS entry.

@@ -19,6 +19,7 @@ import {
 	LICENSE_ARN,
 	rawToken,
 	sign,
+	signRevocationList,
 	type TestKey,
 } from "../fixtures/verify/tokens";
 
@@ -306,6 +307,69 @@ describe("edge-license-verify CLI", () => {
 			expect(r.stderr).toContain("answered with a redirect (HTTP 302 to");
 			expect(r.stderr).toContain("redirects are not followed");
 			expect(requests).toEqual(["/moved"]);
+		});
+	});
+
+	describe("--revocations <file|url>", () => {
+		let listPath: string;
+		let listText: string;
+		let server: Server;
+		let port: number;
+
+		beforeAll(async () => {
+			listText = await signRevocationList(cliKey, [
+				{ jti: claims().jti as string, exp: ISSUED_AT_MS / 1000 + 3600, reason: "REVOKED" },
+			]);
+			listPath = `${dir}/revocations.jwt`;
+			writeFileSync(listPath, listText);
+			server = createServer((_req, res) => {
+				res.writeHead(200, { "Content-Type": "application/jwt" }).end(listText);
+			});
+			await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+			port = (server.address() as AddressInfo).port;
+		});
+
+		afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+		const base = ["--jwks", "JWKS", "--license-arn", LICENSE_ARN, "--now", "NOW"];
+		const argv = (list: string, now: string, ...extra: string[]) => [
+			...base.map((a) => (a === "JWKS" ? jwksPath : a === "NOW" ? now : a)),
+			"--revocations",
+			list,
+			...extra,
+			token,
+		];
+		const listNow = new Date(ISSUED_AT_MS + 25 * 60_000).toISOString();
+
+		it("a listed token is INVALID REVOKED (exit 1), from a file and from a local URL", async () => {
+			const fromFile = run(argv(listPath, listNow));
+			expect([fromFile.status, fromFile.stderr]).toEqual([1, ""]);
+			expect(fromFile.stdout).toMatch(
+				/^INVALID REVOKED: borrow ".*" was revoked by the license's issuer/,
+			);
+			const fromUrl = await runAsync(
+				argv(`http://127.0.0.1:${port}/revocations/l-x`, listNow, "--allow-http-localhost"),
+			);
+			expect([fromUrl.status, fromUrl.stderr]).toEqual([1, ""]);
+			expect(fromUrl.stdout).toMatch(/^INVALID REVOKED/);
+		});
+
+		it("an unlisted token is VALID; an expired list is INVALID STALE_REVOCATION_LIST", async () => {
+			const empty = `${dir}/empty.jwt`;
+			writeFileSync(empty, await signRevocationList(cliKey, []));
+			const valid = run(argv(empty, listNow));
+			expect(valid.status).toBe(0);
+			expect(valid.stdout.startsWith("VALID\n")).toBe(true);
+			const later = new Date(ISSUED_AT_MS + 20 * 60_000 + 3_600_000 + 301_000).toISOString();
+			const stale = run([...argv(empty, later).slice(0, -1), "--clock-tolerance", "300", token]);
+			expect(stale.status).toBe(1);
+			expect(stale.stdout).toMatch(/^INVALID STALE_REVOCATION_LIST: revocation list expired at /);
+		});
+
+		it("plain http:// without --allow-http-localhost is refused before any request (exit 2)", async () => {
+			const r = await runAsync(argv(`http://127.0.0.1:${port}/revocations/l-x`, listNow));
+			expect(r.status).toBe(2);
+			expect(r.stderr).toContain("refusing to fetch the revocation list over plain http://");
 		});
 	});
 

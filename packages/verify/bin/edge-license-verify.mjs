@@ -14,8 +14,11 @@ const USAGE = `Usage:
       --entitlement <name>     require this entitlement (repeatable)
       --now <ISO-8601>         verify as of this instant instead of the system clock
       --clock-tolerance <sec>  allowed clock skew (default 300)
-      --allow-http-localhost   allow --jwks http://localhost… (also 127.0.0.0/8, [::1]);
-                               otherwise a JWKS URL must be https://
+      --revocations <file|url> the license's revocation list (GET /revocations/<license-id>):
+                               a token listed on it is INVALID REVOKED; an expired list
+                               is INVALID STALE_REVOCATION_LIST
+      --allow-http-localhost   allow --jwks/--revocations http://localhost… (also
+                               127.0.0.0/8, [::1]); otherwise a URL must be https://
       Prints "VALID" and the claims (exit 0) or "INVALID <CODE>: <why>" (exit 1).
 
   edge-license-verify keys generate [--kid <kid>] [--bits 2048|3072|4096] [--active-from <ISO>] [--json]
@@ -118,6 +121,30 @@ async function loadJwks(lib, source, allowHttpLocalhost) {
 	return parseJson(await readSource(source, "JWKS"), `JWKS file ${source}`);
 }
 
+/**
+ * The revocation list, verified with the same keys and for the same license as the
+ * token. Fetch and read failures are setup errors; a list that does not verify (or
+ * has expired) is a BorrowTokenError, reported like a token's.
+ */
+async function loadRevocations(lib, source, allowHttpLocalhost, options) {
+	if (/^https?:\/\//i.test(source)) {
+		if (/^http:/i.test(source) && !allowHttpLocalhost) {
+			throw new SetupError(
+				`refusing to fetch the revocation list over plain http:// (${source}): anyone on the path could swap it. Use https://, or for a local server pass --allow-http-localhost (localhost, 127.0.0.0/8 and [::1] only)`,
+			);
+		}
+		try {
+			return await lib.fetchRevocationList(source, options, undefined, {
+				allowInsecureLocalhost: Boolean(allowHttpLocalhost),
+			});
+		} catch (cause) {
+			if (lib.isBorrowTokenError(cause)) throw cause;
+			throw new SetupError(`cannot fetch the revocation list from ${source}: ${cause.message}`);
+		}
+	}
+	return lib.verifyRevocationList(await readSource(source, "revocation list"), options);
+}
+
 async function readStdin() {
 	const chunks = [];
 	for await (const chunk of process.stdin) chunks.push(chunk);
@@ -133,6 +160,7 @@ async function verify(args) {
 		entitlement: { type: "string", multiple: true },
 		now: { type: "string" },
 		"clock-tolerance": { type: "string" },
+		revocations: { type: "string" },
 		"allow-http-localhost": { type: "boolean" },
 	});
 	if (values.help) return help();
@@ -149,15 +177,27 @@ async function verify(args) {
 
 	const lib = await loadLibrary();
 	const keys = await loadJwks(lib, values.jwks, values["allow-http-localhost"]);
+	const clockToleranceSec = tolerance === undefined ? undefined : Number(tolerance);
 	try {
+		const revocationList =
+			values.revocations === undefined
+				? undefined
+				: await loadRevocations(lib, values.revocations, values["allow-http-localhost"], {
+						keys,
+						licenseArn: values["license-arn"],
+						issuer: values.issuer,
+						now,
+						clockToleranceSec,
+					});
 		const claims = await lib.verifyBorrowToken(token, {
+			revocationList,
 			keys,
 			licenseArn: values["license-arn"],
 			issuer: values.issuer,
 			nodeId: values["node-id"],
 			entitlements: values.entitlement ?? [],
 			now,
-			clockToleranceSec: tolerance === undefined ? undefined : Number(tolerance),
+			clockToleranceSec,
 		});
 		// JSON escapes C0 controls in strings but not C1 (U+0085, U+009B): print() does.
 		print(process.stdout, `VALID\n${JSON.stringify(claims, null, 2)}\n`);

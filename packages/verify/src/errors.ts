@@ -17,6 +17,9 @@ export const BORROW_TOKEN_ERROR_CODES = [
 	"ENTITLEMENT_MISSING",
 	// Added after the first release: last, so the earlier codes keep their positions.
 	"KEY_NOT_ACTIVE",
+	// The revocation list (SPEC §9): the token is listed; the list itself has expired.
+	"REVOKED",
+	"STALE_REVOCATION_LIST",
 ] as const;
 
 export type BorrowTokenErrorCode = (typeof BORROW_TOKEN_ERROR_CODES)[number];

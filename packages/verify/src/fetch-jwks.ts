@@ -21,23 +21,27 @@ function isLoopback(hostname: string): boolean {
 	);
 }
 
-/** The URL to fetch, or a BorrowTokenConfigError saying why it is refused. */
-function jwksUrl(url: string | URL, options: FetchJwksOptions): URL {
+/**
+ * The URL to fetch, or a BorrowTokenConfigError saying why it is refused. `what`
+ * names the document ("JWKS", "revocation list") in the messages.
+ */
+export function secureUrl(url: string | URL, options: FetchJwksOptions, what = "JWKS"): URL {
 	let parsed: URL;
 	try {
 		parsed = new URL(String(url));
 	} catch {
-		throw new BorrowTokenConfigError(`JWKS URL ${show(String(url))} is not an absolute URL`);
+		throw new BorrowTokenConfigError(`${what} URL ${show(String(url))} is not an absolute URL`);
 	}
 	if (parsed.protocol === "https:") return parsed;
 	if (parsed.protocol !== "http:") {
 		throw new BorrowTokenConfigError(
-			`JWKS URL must be https://, not ${show(parsed.protocol.slice(0, -1))}`,
+			`${what} URL must be https://, not ${show(parsed.protocol.slice(0, -1))}`,
 		);
 	}
 	if (!options.allowInsecureLocalhost) {
+		const risk = what === "JWKS" ? "replace the keys" : `swap the ${what}`;
 		throw new BorrowTokenConfigError(
-			`refusing to fetch the JWKS over plain http:// (${show(parsed.host)}): anyone on the path could replace the keys. Use https://, or for a local development server pass allowInsecureLocalhost: true (localhost, 127.0.0.0/8 and [::1] only)`,
+			`refusing to fetch the ${what} over plain http:// (${show(parsed.host)}): anyone on the path could ${risk}. Use https://, or for a local development server pass allowInsecureLocalhost: true (localhost, 127.0.0.0/8 and [::1] only)`,
 		);
 	}
 	if (!isLoopback(parsed.hostname)) {
@@ -63,9 +67,20 @@ export async function fetchJwks(
 	init?: RequestInit,
 	options: FetchJwksOptions = {},
 ): Promise<JSONWebKeySet> {
-	const target = jwksUrl(url, options);
+	const res = await getNoRedirect(secureUrl(url, options), "application/json", init);
+	const body: unknown = await res.json();
+	assertJwks(body);
+	return body;
+}
+
+/** GET that refuses (never follows) a redirect and fails on anything but 2xx. */
+export async function getNoRedirect(
+	target: URL,
+	accept: string,
+	init?: RequestInit,
+): Promise<Response> {
 	const headers = new Headers(init?.headers);
-	if (!headers.has("accept")) headers.set("accept", "application/json");
+	if (!headers.has("accept")) headers.set("accept", accept);
 	const res = await fetch(target, { ...init, headers, redirect: "manual" });
 	// Node answers a manual redirect with the 3xx itself; browsers with an opaque one.
 	if ((res.type as string) === "opaqueredirect" || (res.status >= 300 && res.status < 400)) {
@@ -75,8 +90,9 @@ export async function fetchJwks(
 			`GET ${target.href} answered with a redirect (HTTP ${res.status}${location ? ` to ${show(location)}` : ""}); redirects are not followed: configure the final https:// URL`,
 		);
 	}
-	if (!res.ok) throw new Error(`GET ${target.href} failed: HTTP ${res.status}`);
-	const body: unknown = await res.json();
-	assertJwks(body);
-	return body;
+	if (!res.ok) {
+		await res.body?.cancel();
+		throw new Error(`GET ${target.href} failed: HTTP ${res.status}`);
+	}
+	return res;
 }

@@ -23,4 +23,12 @@ export {
 	type ExpectedEntitlement,
 	type VerifyBorrowTokenOptions,
 } from "./options.js";
+export {
+	fetchRevocationList,
+	REVOCATION_LIST_TYP,
+	type RevocationList,
+	type RevokedBorrow,
+	type VerifyRevocationListOptions,
+	verifyRevocationList,
+} from "./revocations.js";
 export { verifyBorrowToken } from "./verify.js";

@@ -1,6 +1,7 @@
 import type { JSONWebKeySet } from "jose";
 import { BorrowTokenConfigError } from "./errors.js";
 import { assertJwks } from "./keys.js";
+import type { RevocationList } from "./revocations.js";
 
 /** An entitlement the app needs. `unit` and `minValue` are only checked when given. */
 export interface ExpectedEntitlement {
@@ -30,6 +31,13 @@ export interface VerifyBorrowTokenOptions {
 	nodeId?: string;
 	/** Entitlements that must have been granted; bare strings check the name only. */
 	entitlements?: ReadonlyArray<ExpectedEntitlement> | ReadonlyArray<string>;
+	/**
+	 * The license's revocation list, as verifyRevocationList / fetchRevocationList
+	 * returned it (for the same licenseArn): a listed token is refused with REVOKED.
+	 * Its age is not checked here — a listed token stays revoked — only when it is
+	 * verified; keep the newest one you could fetch.
+	 */
+	revocationList?: RevocationList;
 }
 
 /**
@@ -54,6 +62,7 @@ export interface NormalizedOptions {
 	toleranceMs: number;
 	nodeId: string | undefined;
 	entitlements: NormalizedEntitlement[];
+	revocationList: RevocationList | undefined;
 }
 
 // Plain decimal only: Number() would also take "", " ", "0x10" and "Infinity".
@@ -118,6 +127,20 @@ export function normalizeOptions(opts: VerifyBorrowTokenOptions): NormalizedOpti
 	}
 	const expected: ReadonlyArray<unknown> = opts.entitlements ?? [];
 	if (!Array.isArray(expected)) throw new BorrowTokenConfigError("entitlements must be an array");
+	const list = opts.revocationList;
+	if (list !== undefined) {
+		if (typeof list !== "object" || list === null || !(list.revoked instanceof Map)) {
+			throw new BorrowTokenConfigError(
+				"revocationList must be what verifyRevocationList or fetchRevocationList returned",
+			);
+		}
+		// A list is per license: another license's list would let every token pass.
+		if (list.licenseArn !== licenseArn) {
+			throw new BorrowTokenConfigError(
+				`revocationList is for license ${list.licenseArn}, not ${licenseArn}`,
+			);
+		}
+	}
 
 	return {
 		keys: opts.keys,
@@ -127,5 +150,6 @@ export function normalizeOptions(opts: VerifyBorrowTokenOptions): NormalizedOpti
 		toleranceMs: tolerance * 1000,
 		nodeId: optionalString(opts.nodeId, "nodeId"),
 		entitlements: expected.map(normalizeEntitlement),
+		revocationList: list,
 	};
 }

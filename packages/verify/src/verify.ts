@@ -4,6 +4,7 @@ import { type BorrowTokenClaims, parseClaims } from "./claims.js";
 import { BorrowTokenError } from "./errors.js";
 import { describeKidMiss, keysForKid, TOKEN_ALG, type WindowedKey } from "./keys.js";
 import { normalizeOptions, type VerifyBorrowTokenOptions } from "./options.js";
+import { checkNotRevoked } from "./revocations.js";
 import { show } from "./show.js";
 
 /**
@@ -11,7 +12,7 @@ import { show } from "./show.js";
  * the service issues. Nothing here is trusted yet; in particular the jwk, jku, x5u
  * and x5c header parameters are never read — the key comes from the app's JWKS only.
  */
-function readHeader(token: unknown): { kid: string } {
+export function readHeader(token: unknown): { kid: string; typ: unknown } {
 	if (typeof token !== "string") throw new BorrowTokenError("MALFORMED", "token must be a string");
 	const parts = token.split(".").length;
 	if (parts !== 3) {
@@ -46,11 +47,11 @@ function readHeader(token: unknown): { kid: string } {
 	// ("try every key") would make rotation mistakes pass silently.
 	if (typeof kid !== "string" || kid === "")
 		throw new BorrowTokenError("MALFORMED", "header has no kid");
-	return { kid };
+	return { kid, typ: header.typ };
 }
 
 /** The payload, and the key (with its window) that verified it. */
-async function verifySignature(
+export async function verifySignature(
 	token: string,
 	keys: WindowedKey[],
 ): Promise<{ payload: Uint8Array; signer: WindowedKey }> {
@@ -84,7 +85,8 @@ async function verifySignature(
  * acceptable; see `code`) or a BorrowTokenConfigError (the options/JWKS are wrong).
  *
  * Order: format → algorithm → kid → signature → claim shape → key window → issuer →
- * license → time → node → entitlements. The first failure is reported.
+ * license → revocation (with a `revocationList`) → time → node → entitlements. The
+ * first failure is reported.
  */
 export async function verifyBorrowToken(
 	token: string,
@@ -103,6 +105,7 @@ export async function verifyBorrowToken(
 	const parsed = parseClaims(payload);
 	checkKeyWindow(parsed, signer.window, kid);
 	checkBinding(parsed.claims, opts);
+	if (opts.revocationList) await checkNotRevoked(parsed.claims, opts.revocationList);
 	checkTime(parsed, opts);
 	checkNode(parsed.claims, opts);
 	checkEntitlements(parsed.claims, opts);

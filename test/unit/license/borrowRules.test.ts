@@ -13,9 +13,21 @@ import { BENEFICIARY, borrow, license, STRANGER, T0 } from "./fixtures";
 
 /** SPEC §4 and §11: a borrow's rules, decided from values and a given time. */
 
-function held(units: Record<string, number> = {}, borrows = 0): Holdings {
-	return { units: (name) => units[name] ?? 0, borrows };
+function held(
+	units: Record<string, number> = {},
+	borrows = 0,
+	per: { nodes?: Record<string, number>; accounts?: Record<string, number> } = {},
+): Holdings {
+	return {
+		units: (name) => units[name] ?? 0,
+		borrows,
+		nodeBorrows: (node) => per.nodes?.[node] ?? 0,
+		accountBorrows: (account) => per.accounts?.[account] ?? 0,
+	};
 }
+
+/** The borrower of most cases: an account, no node. */
+const BORROWER = { accountId: BENEFICIARY };
 
 describe("borrowRefusal", () => {
 	it("lends an AVAILABLE license within its validity that has a BorrowConfiguration", () => {
@@ -49,6 +61,7 @@ describe("planBorrow", () => {
 				{ Name: "Tier", Unit: "None" },
 			],
 			held({ Seats: 7 }),
+			BORROWER,
 		);
 		expect(plan).toEqual({
 			ok: true,
@@ -61,7 +74,12 @@ describe("planBorrow", () => {
 
 	it("refuses all or nothing when one entitlement does not fit, counting what is held", () => {
 		expect(
-			planBorrow(license(), [{ Name: "Seats", Unit: "Count", Value: "4" }], held({ Seats: 7 })),
+			planBorrow(
+				license(),
+				[{ Name: "Seats", Unit: "Count", Value: "4" }],
+				held({ Seats: 7 }),
+				BORROWER,
+			),
 		).toEqual({
 			ok: false,
 			error: {
@@ -73,14 +91,14 @@ describe("planBorrow", () => {
 	});
 
 	it("refuses entitlements the license lacks or measures otherwise", () => {
-		expect(planBorrow(license(), [{ Name: "Cores", Unit: "Count" }], held())).toEqual({
+		expect(planBorrow(license(), [{ Name: "Cores", Unit: "Count" }], held(), BORROWER)).toEqual({
 			ok: false,
 			error: {
 				type: "EntitlementNotAllowedException",
 				message: "Entitlement 'Cores' is not on this license.",
 			},
 		});
-		expect(planBorrow(license(), [{ Name: "Seats", Unit: "Bytes" }], held())).toEqual({
+		expect(planBorrow(license(), [{ Name: "Seats", Unit: "Bytes" }], held(), BORROWER)).toEqual({
 			ok: false,
 			error: {
 				type: "EntitlementNotAllowedException",
@@ -94,12 +112,72 @@ describe("planBorrow", () => {
 			Entitlements: [{ Name: "Seats", Unit: "Count", MaxCount: 1, Overage: true }],
 		});
 		const want = [{ Name: "Seats", Unit: "Count" as const, Value: "5" }];
-		expect(planBorrow(overage, want, held({ Seats: 1 })).ok).toBe(true);
-		expect(planBorrow(overage, want, held({ Seats: Number.MAX_SAFE_INTEGER - 4 }))).toEqual({
+		expect(planBorrow(overage, want, held({ Seats: 1 }), BORROWER).ok).toBe(true);
+		expect(
+			planBorrow(overage, want, held({ Seats: Number.MAX_SAFE_INTEGER - 4 }), BORROWER),
+		).toEqual({
 			ok: false,
 			error: {
 				type: "NoEntitlementsAllowedException",
 				message: `Entitlement 'Seats' cannot be borrowed further: its total would exceed ${Number.MAX_SAFE_INTEGER}.`,
+			},
+		});
+	});
+});
+
+describe("planBorrow with a borrow policy (SPEC §10)", () => {
+	const policy = (entries: Record<string, string>) =>
+		license({ LicenseMetadata: Object.entries(entries).map(([Name, Value]) => ({ Name, Value })) });
+	const seat = [{ Name: "Seats", Unit: "Count" as const, Value: "1" }];
+
+	it("borrow.lowWater keeps units from being lent, counting what is held", () => {
+		const low = policy({ "borrow.lowWater": '{"Seats":2}' });
+		expect(planBorrow(low, seat, held({ Seats: 7 }), BORROWER).ok).toBe(true);
+		expect(planBorrow(low, seat, held({ Seats: 8 }), BORROWER)).toEqual({
+			ok: false,
+			error: {
+				type: "NoEntitlementsAllowedException",
+				message:
+					"Borrow policy borrow.lowWater keeps 2 Count of 'Seats' from being lent; 0 can be borrowed, 1 requested. Nothing was reserved.",
+			},
+		});
+	});
+
+	it("borrow.maxPerNode needs a NodeId and counts the node's live borrows", () => {
+		const perNode = policy({ "borrow.maxPerNode": "1" });
+		expect(planBorrow(perNode, seat, held(), BORROWER)).toMatchObject({
+			ok: false,
+			error: {
+				type: "ValidationException",
+				message: expect.stringMatching(/NodeId is required.*borrow\.maxPerNode/),
+			},
+		});
+		const node = { ...BORROWER, nodeId: "n-1" };
+		expect(planBorrow(perNode, seat, held(), node).ok).toBe(true);
+		expect(planBorrow(perNode, seat, held({}, 1, { nodes: { "n-2": 1 } }), node).ok).toBe(true);
+		expect(planBorrow(perNode, seat, held({}, 1, { nodes: { "n-1": 1 } }), node)).toEqual({
+			ok: false,
+			error: {
+				type: "NoEntitlementsAllowedException",
+				message:
+					"Borrow policy borrow.maxPerNode allows 1 live borrows per node; this NodeId holds 1.",
+			},
+		});
+	});
+
+	it("borrow.maxPerAccount counts the borrowing account's borrows", () => {
+		const perAccount = policy({ "borrow.maxPerAccount": "2" });
+		expect(
+			planBorrow(perAccount, seat, held({}, 2, { accounts: { [BENEFICIARY]: 1 } }), BORROWER).ok,
+		).toBe(true);
+		expect(
+			planBorrow(perAccount, seat, held({}, 2, { accounts: { [BENEFICIARY]: 2 } }), BORROWER),
+		).toEqual({
+			ok: false,
+			error: {
+				type: "NoEntitlementsAllowedException",
+				message:
+					"Borrow policy borrow.maxPerAccount allows 2 live borrows per account; this account holds 2.",
 			},
 		});
 	});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { borrowIdOf } from "../../../src/borrowId";
 import {
 	checkoutClaims,
 	checkoutGrant,
@@ -71,7 +72,7 @@ describe("a checkout's response around its token", () => {
 		expect(unsigned.claims).toBe(JSON.stringify(checkoutClaims(g, "issuer-1")));
 		expect(JSON.parse(unsigned.claims)).toMatchObject({
 			licenseConsumptionToken: TOKEN,
-			jti: TOKEN,
+			jti: borrowIdOf(TOKEN),
 			iss: "issuer-1",
 			nodeId: "node-1",
 			issuedAt: "2030-01-01T00:00:01Z",

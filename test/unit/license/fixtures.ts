@@ -56,12 +56,16 @@ export function header(overrides: Partial<LicenseHeader> = {}): LicenseHeader {
 export function borrow(overrides: Partial<Borrow> = {}): Borrow {
 	return {
 		token: "l-0123456789abcdef0123456789abcdef.token",
+		borrowId: "b-0123456789abcdef0123456789abcdef",
 		accountId: BENEFICIARY,
+		nodeId: null,
 		clientToken: "ct-1",
 		status: "ACTIVE",
 		issuedAt: T0,
 		expiresAt: T0 + 3_600_000,
 		returnedAt: null,
+		tokenExp: T0 + 3_600_000,
+		revokedAt: null,
 		leases: [{ name: "Seats", unit: "Count", value: "2", quantity: 2 }],
 		...overrides,
 	};

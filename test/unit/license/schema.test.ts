@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { borrowIdOf } from "../../../src/borrowId";
 import { LicenseObject } from "../../../src/license/object";
 import { migrate, SCHEMA_STEPS, schemaVersion } from "../../../src/license/storage";
 import { LICENSE_OBJECT_V1_TABLES } from "../../fixtures/licenseObjectV1";
@@ -49,19 +50,10 @@ function writeVersion1Object(sql: SqlStorage): void {
 	);
 	sql.exec("INSERT INTO usage (name, consumed) VALUES ('Seats', 2)");
 	sql.exec("UPDATE counters SET value = 1 WHERE name = 'live_borrows'");
-	// Version 1 stored a checkout's signed response with its record, in one write.
-	sql.exec(
-		`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at)
-		 VALUES (?, ?, 'hash-v1', '{"v1":"response"}', ?, ?)`,
-		b.accountId,
-		b.clientToken,
-		b.token,
-		b.expiresAt + 86_400_000,
-	);
 }
 
 describe("the license object's schema", () => {
-	it("opens an object made at version 1 (no stored version), keeps its data and records version 1", async () => {
+	it("opens an object made at version 1 (no stored version), keeps its data and runs every step", async () => {
 		await runInDurableObject(freshObject(), (_instance, state) => {
 			const sql = state.storage.sql;
 			writeVersion1Object(sql);
@@ -70,7 +62,7 @@ describe("the license object's schema", () => {
 			// A new deployment's object starting on that storage.
 			const object = new LicenseObject(state, env);
 			expect(schemaVersion(sql)).toBe(SCHEMA_STEPS.length);
-			expect(SCHEMA_STEPS.length).toBeGreaterThanOrEqual(2);
+			expect(SCHEMA_STEPS.length).toBe(3);
 			expect(object.getLicense(caller(ISSUER), ARN)).toEqual({ ok: true, value: license() });
 			const usage = object.getUsage(caller(ISSUER), ARN);
 			expect(usage.ok && JSON.parse(usage.value).LicenseUsage.EntitlementUsages[0]).toEqual({
@@ -79,9 +71,67 @@ describe("the license object's schema", () => {
 				MaxCount: "10",
 				Unit: "Count",
 			});
-			expect(sql.exec("SELECT value FROM counters").toArray()).toEqual([{ value: 1 }]);
-			// Its ClientToken record (no `unsigned` column then) still replays its bytes.
+			expect(sql.exec("SELECT name, value FROM counters ORDER BY name").toArray()).toEqual([
+				{ name: "live_borrows", value: 1 },
+				{ name: "revocation_changes", value: 0 },
+			]);
+			// Step 2 and the backfill after it: the borrow gets its public id; without a
+			// ClientToken record, its token's exp is bounded by the lease end.
+			expect(
+				sql.exec("SELECT token, status, borrow_id, node_id, token_exp FROM borrows").toArray(),
+			).toEqual([
+				{
+					token: borrow().token,
+					status: "ACTIVE",
+					borrow_id: borrowIdOf(borrow().token),
+					node_id: null,
+					token_exp: borrow().expiresAt,
+				},
+			]);
+		});
+	});
+
+	it("step 2 takes an older borrow's NodeId and signed Expiration from its stored response", async () => {
+		await runInDurableObject(freshObject(), (_instance, state) => {
+			const sql = state.storage.sql;
+			writeVersion1Object(sql);
 			const b = borrow();
+			const signedExpiration = b.expiresAt - 600_000; // extended since: the lease end moved
+			sql.exec(
+				`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at)
+				 VALUES (?, ?, 'h', ?, ?, 0)`,
+				b.accountId,
+				b.clientToken,
+				JSON.stringify({
+					NodeId: "laptop-9",
+					Expiration: new Date(signedExpiration).toISOString().replace(/\.\d{3}Z$/, "Z"),
+				}),
+				b.token,
+			);
+			new LicenseObject(state, env);
+			expect(sql.exec("SELECT node_id, token_exp FROM borrows").toArray()).toEqual([
+				{ node_id: "laptop-9", token_exp: signedExpiration },
+			]);
+		});
+	});
+
+	it("step 3: a checkout's ClientToken record from before it (response stored, no `unsigned`) still replays its bytes", async () => {
+		await runInDurableObject(freshObject(), (_instance, state) => {
+			const sql = state.storage.sql;
+			writeVersion1Object(sql);
+			const b = borrow();
+			sql.exec(
+				`INSERT INTO client_tokens (account_id, client_token, request_hash, response, consumption_token, purge_at)
+				 VALUES (?, ?, 'hash-v1', '{"v1":"response"}', ?, ?)`,
+				b.accountId,
+				b.clientToken,
+				b.token,
+				b.expiresAt + 86_400_000,
+			);
+			const object = new LicenseObject(state, env);
+			expect(sql.exec("SELECT unsigned FROM client_tokens").toArray()).toEqual([
+				{ unsigned: null },
+			]);
 			expect(
 				object.checkout({
 					caller: caller(b.accountId),
@@ -91,9 +141,6 @@ describe("the license object's schema", () => {
 					entitlements: [{ Name: "Seats", Unit: "Count" }],
 				}),
 			).toEqual({ ok: true, value: { response: '{"v1":"response"}' } });
-			expect(sql.exec("SELECT token, status FROM borrows").toArray()).toEqual([
-				{ token: borrow().token, status: "ACTIVE" },
-			]);
 		});
 	});
 
@@ -102,21 +149,21 @@ describe("the license object's schema", () => {
 			const sql = state.storage.sql;
 			const tx = (step: () => void) => state.storage.transactionSync(step);
 			writeVersion1Object(sql);
-			const current = SCHEMA_STEPS.length;
-			expect(migrate(sql, tx)).toBe(current);
+			const version1 = SCHEMA_STEPS.slice(0, 1);
+			expect(migrate(sql, tx, version1)).toBe(1);
 
-			// A step appended later runs on an object at the current version.
-			const withNext = [...SCHEMA_STEPS, ["ALTER TABLE borrows ADD COLUMN test_only TEXT"]];
-			expect(migrate(sql, tx, withNext)).toBe(current + 1);
-			expect(sql.exec("SELECT token, test_only FROM borrows").toArray()).toEqual([
-				{ token: borrow().token, test_only: null },
+			// An ALTER has a path: a step 2 on an object at version 1.
+			const withStep2 = [...version1, ["ALTER TABLE borrows ADD COLUMN extra TEXT"]];
+			expect(migrate(sql, tx, withStep2)).toBe(2);
+			expect(sql.exec("SELECT token, extra FROM borrows").toArray()).toEqual([
+				{ token: borrow().token, extra: null },
 			]);
 			// Run again (every start does): the ALTER is not repeated, which would throw.
-			expect(migrate(sql, tx, withNext)).toBe(current + 1);
+			expect(migrate(sql, tx, withStep2)).toBe(2);
 
-			const broken = [...withNext, ["CREATE TABLE half_done (x INTEGER)", "NOT SQL"]];
+			const broken = [...withStep2, ["CREATE TABLE half_done (x INTEGER)", "NOT SQL"]];
 			expect(() => migrate(sql, tx, broken)).toThrow();
-			expect(schemaVersion(sql)).toBe(current + 1);
+			expect(schemaVersion(sql)).toBe(2);
 			expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'half_done'").toArray()).toEqual(
 				[],
 			);
