@@ -59,7 +59,7 @@ export function parseServiceError(status: number, headers: Headers, body: string
 	if (!type) {
 		return new ServiceError(
 			`HTTP ${status}`,
-			`The server answered HTTP ${status} without an AWS error.`,
+			`The server answered HTTP ${status} without an AWS error (is this the license service's address?).`,
 			status,
 			requestId,
 		);

@@ -25,7 +25,7 @@ describe("usage over time", () => {
 					Unit: "Count",
 					Points: [
 						{ Time: "2026-11-30T10:00:00Z", PeakConsumed: 3, Checkouts: 4 },
-						{ Time: "2026-11-30T11:00:00Z", PeakConsumed: "5", Checkouts: "1" },
+						{ Time: "2026-11-30T11:00:00Z", PeakConsumed: 5, Checkouts: 1 },
 					],
 				},
 				{

@@ -34,7 +34,7 @@ export function chartData(history: GetUsageHistoryOutput): ChartData {
 	const xs = [...times].filter(Number.isFinite).sort((a, b) => a - b);
 	const columns = series.map((s) => {
 		const byTime = new Map(
-			s.Points.map((p) => [Math.floor(Date.parse(p.Time) / 1000), Number(p.PeakConsumed)]),
+			s.Points.map((p) => [Math.floor(Date.parse(p.Time) / 1000), p.PeakConsumed]),
 		);
 		return xs.map((x) => byTime.get(x) ?? null);
 	});
