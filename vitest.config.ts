@@ -76,6 +76,9 @@ export default defineConfig(async () => {
 					test: {
 						name: "browser",
 						environment: "node",
+						// After the other projects, alone: it drives a Chromium against a whole
+						// `npm start`, whose timings suffer on 2 shared cores under the workerd suite.
+						sequence: { groupOrder: 1 },
 						include: ["test/browser/**/*.test.ts"],
 						// Starting the Worker the way `npm start` does takes a while on 2 shared cores.
 						hookTimeout: 240_000,
