@@ -152,7 +152,7 @@ export function canonicalCheckout(req: CheckoutRequest): string {
  * reserved; a signature that fails after the decision leaves a borrow the client
  * recovers by retrying its ClientToken.
  */
-export const checkoutBorrowLicense: Operation = async ({ env, config, caller, input }) => {
+export const checkoutBorrowLicense: Operation = async ({ env, config, caller, input, log }) => {
 	const req = validateCheckout(input, config.limits.checkoutMetadataBytes);
 	redirectIfForeign(config, req.licenseArn);
 	const { stub } = targetLicense(env, req.licenseArn);
@@ -171,6 +171,8 @@ export const checkoutBorrowLicense: Operation = async ({ env, config, caller, in
 			...(req.checkoutMetadata !== undefined ? { checkoutMetadata: req.checkoutMetadata } : {}),
 		}),
 	);
+	// A ClientToken retry answered from the stored response, byte for byte.
+	log.replay = "response" in answer;
 	if ("response" in answer) return answer.response;
 	const { unsigned } = answer;
 	const signer = await signerOrOutage(env, unsigned.decidedAt);

@@ -8,6 +8,8 @@ export interface OperationContext {
 	caller: Caller;
 	/** The parsed request body: a JSON object (possibly empty). */
 	input: Record<string, unknown>;
+	/** What the operation tells the request's log line (src/protocol/requestLog.ts). */
+	log: { replay?: boolean };
 }
 
 /** A handler returns the response body: an object to serialise, or JSON already serialised (stored replies). */

@@ -146,6 +146,7 @@ export function buildApp(): Hono<AppEnv> {
 			config: c.var.config,
 			caller: { accountId: principal.accountId, accessKeyId: principal.accessKeyId, requestId },
 			input,
+			log: facts,
 		});
 		const text = typeof result === "string" ? result : JSON.stringify(result);
 		return new Response(text, { status: 200, headers: { "Content-Type": JSON_11 } });

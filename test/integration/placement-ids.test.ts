@@ -106,7 +106,7 @@ describe("no stub is made for an id never minted", () => {
 			for (const [op, input] of bodies(pair)) {
 				const handler = operations[op];
 				if (!handler) throw new Error(op);
-				const error = await handler({ env: testEnv, config, caller, input }).then(
+				const error = await handler({ env: testEnv, config, caller, input, log: {} }).then(
 					() => null,
 					(e: unknown) => e,
 				);
@@ -123,7 +123,7 @@ describe("no stub is made for an id never minted", () => {
 		const handler = operations.GetLicenseUsage;
 		if (!handler) throw new Error("GetLicenseUsage");
 		await expect(
-			handler({ env: testEnv, config, caller, input: { LicenseArn: arnOf("14") } }),
+			handler({ env: testEnv, config, caller, input: { LicenseArn: arnOf("14") }, log: {} }),
 		).rejects.toMatchObject({ type: "ResourceNotFoundException" });
 		expect(calls).toEqual({ jurisdiction: ["eu"], idFromName: [], get: 0 });
 	});

@@ -222,6 +222,7 @@ describe("home regions", () => {
 		config,
 		caller: { accountId: ISSUER.accountId, accessKeyId: ISSUER.accessKeyId, requestId: "r-1" },
 		input,
+		log: {},
 	});
 
 	async function refusedCreate(homeRegion: string): Promise<AwsError> {

@@ -107,6 +107,17 @@ describe("request log lines", () => {
 			accessKeyId: ISSUER.accessKeyId,
 			licenseArn: arn,
 			outcome: "ok",
+			replay: false,
+		});
+
+		// The same request again (same ClientToken, signed anew): answered from the
+		// stored response, and its line says so.
+		const again = await workerFetch(await signedRequest("CheckoutBorrowLicense", body));
+		expect(await again.text()).toBe(JSON.stringify(out));
+		expect(lineFor(again.headers.get("x-amzn-RequestId"))).toMatchObject({
+			operation: "CheckoutBorrowLicense",
+			outcome: "ok",
+			replay: true,
 		});
 
 		const token = out.LicenseConsumptionToken as string;
@@ -130,7 +141,7 @@ describe("request log lines", () => {
 			refused.headers.get("x-amzn-ErrorType"),
 		);
 
-		expect(requestLines()).toHaveLength(4);
+		expect(requestLines()).toHaveLength(5);
 		expectNoneLogged([
 			token,
 			missing,
