@@ -8,6 +8,7 @@ import { AwsError, unwrap } from "../protocol/errors";
 import { show, Validator } from "../protocol/validation";
 import { signEncodedClaims, type TokenSigner, tokenSignerAt } from "../signing/token";
 import { readLicenseArn, redirectIfForeign, targetLicense } from "./common";
+import { readMetadata } from "./licenseInput";
 import type { Operation } from "./types";
 
 const QUANTITY = /^[1-9][0-9]{0,15}$/;
@@ -82,25 +83,13 @@ export function validateCheckout(
 		pattern: PRINTABLE,
 		patternText: "printable characters",
 	});
-	let checkoutMetadata: Metadata[] | undefined;
-	const metadata = v.list(input.CheckoutMetadata, "checkoutMetadata", { max: 50 });
-	if (metadata) {
-		checkoutMetadata = [];
-		metadata.forEach((raw, i) => {
-			const path = `checkoutMetadata.${i + 1}.member`;
-			const m = v.object(raw, path, true);
-			if (!m) return;
-			const Name = v.string(m.Name, `${path}.name`, { required: true, min: 1, max: 128 });
-			const Value = v.string(m.Value, `${path}.value`, { max: 1024 }) ?? "";
-			if (Name !== undefined) checkoutMetadata?.push({ Name, Value });
-		});
-		if (checkoutMetadata.length === metadata.length) {
-			v.unique(
-				checkoutMetadata.map((m) => m.Name),
-				"checkoutMetadata",
-				"metadata name",
-			);
-		}
+	const checkoutMetadata = readMetadata(v, input.CheckoutMetadata, "checkoutMetadata");
+	if (checkoutMetadata) {
+		v.unique(
+			checkoutMetadata.map((m) => m.Name),
+			"checkoutMetadata",
+			"metadata name",
+		);
 	}
 	// Each member is bounded, but 50 full metadata entries are ~57 KB in every token,
 	// borrow row and record: the two together have their own bound.

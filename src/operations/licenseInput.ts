@@ -150,11 +150,19 @@ function readConsumption(
 	return out;
 }
 
-function readMetadata(v: Validator, value: unknown): Metadata[] | undefined {
-	// Read only after done() (readLicenseBody's callers), so a list with a refused member can be undefined.
-	return v.structures(value, "licenseMetadata", { max: 50 }, (m, path) => {
-		const Name = v.string(m.Name, `${path}.name`, { required: true, min: 1, max: 128 });
-		const Value = v.string(m.Value, `${path}.value`, { max: 1024 }) ?? "";
+/**
+ * A `{Name, Value}` metadata list (LicenseMetadata, CheckoutMetadata): at most 50,
+ * names 1–128 characters, values up to 1,024. Undefined when absent or when a member
+ * was refused (the Validator holds why).
+ */
+export function readMetadata(
+	v: Validator,
+	value: unknown,
+	path = "licenseMetadata",
+): Metadata[] | undefined {
+	return v.structures(value, path, { max: 50 }, (m, memberPath) => {
+		const Name = v.string(m.Name, `${memberPath}.name`, { required: true, min: 1, max: 128 });
+		const Value = v.string(m.Value, `${memberPath}.value`, { max: 1024 }) ?? "";
 		return Name === undefined ? undefined : { Name, Value };
 	});
 }
