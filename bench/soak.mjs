@@ -304,6 +304,13 @@ async function main() {
 	return ok ? 0 : 1;
 }
 
+function v8Total(s) {
+	return round(
+		Object.values(s.heaps).reduce((t, h) => t + (h.totalMiB ?? 0), 0),
+		1,
+	);
+}
+
 /** Durable Object databases and their bytes, summed over every `do/…` folder, and D1's. */
 function storageTotals(s) {
 	const groups = Object.entries(s.storage?.groups ?? {});
@@ -349,6 +356,10 @@ function memoryReport(samples, during, warm, last) {
 		...storageTotals(s),
 		productHeapMiB: s.heaps["core:user:product"]?.usedMiB ?? null,
 		d1HeapMiB: s.heaps["d1:db"]?.usedMiB ?? null,
+		// V8 heaps as committed (totalSize) by the three isolates; anonymous memory beyond
+		// them is malloc: SQLite's page caches (one per open database), workerd, the allocator.
+		v8TotalMiB: v8Total(s),
+		anonBeyondV8: round(s.smaps.anon - v8Total(s), 1),
 	}));
 	const half = during.filter((s) => s.checkouts >= (during.at(-1)?.checkouts ?? 0) / 2);
 	const first = half[0] ?? warm;
@@ -383,14 +394,14 @@ function printMemory(m) {
 	console.log("");
 	console.log("memory (MiB; anon/file/shmem from /proc/<pid>/smaps; storage = Miniflare's files):");
 	console.log(
-		"| checkouts | load | RSS | anon | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap |",
+		"| checkouts | load | RSS | anon | of which V8 heaps | anon beyond V8 | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap used |",
 	);
 	console.log(
-		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
 	);
 	for (const r of m.rows)
 		console.log(
-			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
+			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.v8TotalMiB} | ${r.anonBeyondV8} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
 		);
 	const g = m.growth;
 	console.log(
