@@ -74,7 +74,7 @@ export function rssSplit(pids, storagePath) {
 /**
  * @typedef {object} StorageGroup
  * @property {number} files
- * @property {number} sqliteDatabases main database files (not -wal/-shm)
+ * @property {number} sqliteDatabases main database files (not -wal/-shm, not the namespace's metadata.sqlite)
  * @property {number} mib bytes of every file, MiB
  * @property {number} walMiB of which write-ahead logs and WAL indexes
  */
@@ -119,7 +119,8 @@ export function storageUsage(root) {
 			g.files++;
 			g.bytes += size;
 			if (/-(wal|shm)$/.test(e.name)) g.walBytes += size;
-			else if (/\.sqlite$/.test(e.name)) g.sqliteDatabases++;
+			// metadata.sqlite is the namespace's index of object ids, not an object.
+			else if (/\.sqlite$/.test(e.name) && e.name !== "metadata.sqlite") g.sqliteDatabases++;
 		}
 	};
 	walk(root);
