@@ -2,7 +2,8 @@
 // @ts-check
 // npm run soak — 100,000 checkouts against 100 licenses with a 1-minute borrow
 // TTL; 90 % are checked in at once, the rest expire through the object's alarm
-// in real time, so live usage stays bounded. Samples workerd memory as it goes,
+// in real time, so live usage stays bounded. Samples workerd memory as it goes
+// (RSS by backing from smaps, V8 heaps, Miniflare's storage files: BENCHMARKS.md, Memory),
 // counts what is stored (per license object and in D1) to see whether memory
 // growth is explained by rows, then checks the ClientToken purge by moving the
 // stored purge times back 24 h (the one thing real time cannot wait for).
