@@ -2,18 +2,21 @@
 // @ts-check
 // npm run soak — 100,000 checkouts against 100 licenses with a 1-minute borrow
 // TTL; 90 % are checked in at once, the rest expire through the object's alarm
-// in real time, so live usage stays bounded. Samples workerd memory as it goes,
+// in real time, so live usage stays bounded. Samples workerd memory as it goes
+// (RSS by backing from smaps, V8 heaps, Miniflare's storage files: BENCHMARKS.md, Memory),
 // counts what is stored (per license object and in D1) to see whether memory
 // growth is explained by rows, then checks the ClientToken purge by moving the
 // stored purge times back 24 h (the one thing real time cannot wait for).
 // Stops by itself: SOAK_CHECKOUTS (default 100000) or SOAK_MAX_MINUTES (default 40).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { checkoutBody, createLicenses, parseCheckout } from "./lib/api.mjs";
 import { buildWorkers } from "./lib/build.mjs";
 import { ROOT, round, sleep } from "./lib/common.mjs";
 import { callOp, makeClient } from "./lib/http.mjs";
 import { tokenFactory } from "./lib/load.mjs";
+import { rssSplit, storageUsage } from "./lib/memory.mjs";
 import { isolateHeaps, procCpuSeconds, workerdPids } from "./lib/proc.mjs";
 import {
 	applyMigrations,
@@ -117,6 +120,9 @@ async function main() {
 			memMiB: memory(pids),
 			heaps: await isolateHeaps(inspector, HEAPS),
 			cpuS: round(procCpuSeconds(pids), 1),
+			smaps: rssSplit(pids, storage.path),
+			storage: storageUsage(storage.path),
+			load1: round(loadavg()[0], 2),
 			objects: await objectRows(),
 			d1: await d1Rows(),
 		};
@@ -127,6 +133,7 @@ async function main() {
 				`object row payload ${s.objects.objectMiB} MiB; D1 checkouts ${s.d1.checkouts}, audit ${s.d1.auditEvents}; ` +
 				`V8 heap used/total MiB: ${HEAPS.map((h) => `${h} ${s.heaps[h].usedMiB}/${s.heaps[h].totalMiB}`).join(", ")}`,
 		);
+		log(`${done} checkouts: ${memoryLine(s)}`);
 	};
 	await sample(0);
 
@@ -217,6 +224,20 @@ async function main() {
 	);
 	client.close();
 
+	// workerd destroys an idle Durable Object's actor after 10 s (server.c++). Memory 20 s
+	// after the last request, read without touching an object (no SQL), tells what of
+	// the native growth goes with the objects.
+	await sleep(20_000);
+	const idle = {
+		checkouts: completed,
+		atS: round((performance.now() - started) / 1000, 0),
+		smaps: rssSplit(pids, storage.path),
+		heaps: await isolateHeaps(inspector, HEAPS),
+		storage: storageUsage(storage.path),
+		load1: round(loadavg()[0], 2),
+	};
+	log(`20 s idle (objects evicted): ${memoryLine(idle)}`);
+
 	// ---- report ----
 	// The first sample after the start includes warm-up (100 objects opened, caches,
 	// V8 heaps sized); growth after it is what a leak would show.
@@ -256,6 +277,7 @@ async function main() {
 		clientTokensAfterSimulatedDay: purged.clientTokens,
 		samples,
 	};
+	report.memory = { ...memoryReport(samples, during, warm, last), afterIdle: idle };
 	const dir = join(ROOT, "bench/results");
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(join(dir, "soak-latest.json"), `${JSON.stringify(report, null, "\t")}\n`);
@@ -283,6 +305,7 @@ async function main() {
 	console.log(
 		`client-token records: ${settled.objects.clientTokens} before the purge time, ${purged.clientTokens} after moving purge times back 24 h (expected ${LICENSES}: the trigger checkouts' own records)`,
 	);
+	printMemory(report.memory);
 	console.log("wrote bench/results/soak-latest.json");
 	const ok =
 		errors === 0 &&
@@ -294,4 +317,113 @@ async function main() {
 			`\n!!!!!!!! SOAK FAILED: errors ${errors} (${firstError}), live ${last.objects.active}, outbox ${last.objects.outbox}, client tokens ${purged.clientTokens} !!!!!!!!`,
 		);
 	return ok ? 0 : 1;
+}
+
+function v8Total(s) {
+	return round(
+		Object.values(s.heaps).reduce((t, h) => t + (h.totalMiB ?? 0), 0),
+		1,
+	);
+}
+
+/** Durable Object databases and their bytes, summed over every `do/…` folder, and D1's. */
+function storageTotals(s) {
+	const groups = Object.entries(s.storage?.groups ?? {});
+	const sum = (
+		/** @type {(name: string) => boolean} */ keep,
+		/** @type {"mib" | "walMiB" | "sqliteDatabases"} */ k,
+	) =>
+		round(
+			groups.filter(([n]) => keep(n)).reduce((t, [, g]) => t + g[k], 0),
+			1,
+		);
+	const licenses = (n) => n.includes("LicenseObject");
+	const d1 = (n) => n.startsWith("d1") || n.includes("D1Database");
+	return {
+		licenseObjects: sum(licenses, "sqliteDatabases"),
+		licenseMiB: sum(licenses, "mib"),
+		licenseWalMiB: sum(licenses, "walMiB"),
+		d1MiB: sum(d1, "mib"),
+		otherMiB: sum((n) => !licenses(n) && !d1(n), "mib"),
+		totalMiB: s.storage?.totalMiB ?? 0,
+	};
+}
+
+function memoryLine(s) {
+	const t = storageTotals(s);
+	return (
+		`smaps: anon ${s.smaps.anon}, file ${s.smaps.file}, shmem ${s.smaps.shmem} MiB (mapped storage files ${s.smaps.storageMapped} MiB in ${s.smaps.storageMappings} mappings); ` +
+		`storage ${t.totalMiB} MiB: ${t.licenseObjects} license objects ${t.licenseMiB} MiB (WAL ${t.licenseWalMiB}), D1 ${t.d1MiB}, other ${t.otherMiB}; load ${s.load1}`
+	);
+}
+
+/**
+ * Where RSS went between samples: anonymous (heaps, caches), file, shmem; against what
+ * Miniflare stored meanwhile; and the slope over the second half of the load, which a
+ * leak per checkout or per stored row would make positive.
+ */
+function memoryReport(samples, during, warm, last) {
+	const rows = samples.map((s) => ({
+		checkouts: s.checkouts,
+		atS: s.atS,
+		load1: s.load1,
+		...s.smaps,
+		...storageTotals(s),
+		productHeapMiB: s.heaps["core:user:product"]?.usedMiB ?? null,
+		d1HeapMiB: s.heaps["d1:db"]?.usedMiB ?? null,
+		// V8 heaps as committed (totalSize) by the three isolates; anonymous memory beyond
+		// them is malloc: SQLite's page caches (one per open database), workerd, the allocator.
+		v8TotalMiB: v8Total(s),
+		anonBeyondV8: round(s.smaps.anon - v8Total(s), 1),
+	}));
+	const half = during.filter((s) => s.checkouts >= (during.at(-1)?.checkouts ?? 0) / 2);
+	const first = half[0] ?? warm;
+	const end = half.at(-1) ?? last;
+	const per1k = (/** @type {(s: any) => number} */ f) =>
+		end.checkouts === first.checkouts
+			? 0
+			: round(((f(end) - f(first)) * 1024) / ((end.checkouts - first.checkouts) / 1000), 1);
+	const delta = (/** @type {(s: any) => number} */ f) => round(f(last) - f(samples[0]), 1);
+	return {
+		rows,
+		growth: {
+			rss: delta((s) => s.smaps.rss),
+			anon: delta((s) => s.smaps.anon),
+			file: delta((s) => s.smaps.file),
+			shmem: delta((s) => s.smaps.shmem),
+			storageMapped: delta((s) => s.smaps.storageMapped),
+			storageOnTmpfs: delta((s) => s.storage?.totalMiB ?? 0),
+		},
+		secondHalf: {
+			fromCheckouts: first.checkouts,
+			toCheckouts: end.checkouts,
+			rssKiBPer1k: per1k((s) => s.smaps.rss),
+			anonKiBPer1k: per1k((s) => s.smaps.anon),
+			shmemKiBPer1k: per1k((s) => s.smaps.shmem),
+			storageKiBPer1k: per1k((s) => s.storage?.totalMiB ?? 0),
+		},
+	};
+}
+
+function printMemory(m) {
+	console.log("");
+	console.log("memory (MiB; anon/file/shmem from /proc/<pid>/smaps; storage = Miniflare's files):");
+	console.log(
+		"| checkouts | load | RSS | anon | of which V8 heaps | anon beyond V8 | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap used |",
+	);
+	console.log(
+		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+	);
+	for (const r of m.rows)
+		console.log(
+			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.v8TotalMiB} | ${r.anonBeyondV8} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
+		);
+	const g = m.growth;
+	console.log(
+		`memory growth start → end: RSS ${g.rss} MiB = anon ${g.anon} + file ${g.file} + shmem ${g.shmem} (of which mapped storage files ${g.storageMapped}); storage files +${g.storageOnTmpfs} MiB`,
+	);
+	const h = m.secondHalf;
+	console.log(
+		`memory second half (${h.fromCheckouts} → ${h.toCheckouts} checkouts), KiB per 1k checkouts: RSS ${h.rssKiBPer1k}, anon ${h.anonKiBPer1k}, shmem ${h.shmemKiBPer1k}; storage files ${h.storageKiBPer1k}`,
+	);
 }

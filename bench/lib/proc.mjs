@@ -161,10 +161,19 @@ export async function isolateHeaps(inspectorUrl, targets) {
 		const s = cdpConnect(`${inspectorUrl.href.replace(/\/$/, "")}/${target}`);
 		try {
 			await s.opened;
-			const { usedSize, totalSize } = await s.send("Runtime.getHeapUsage");
+			const { usedSize, totalSize, embedderHeapUsedSize, backingStorageSize } =
+				await s.send("Runtime.getHeapUsage");
 			out[target] = {
 				usedMiB: round(usedSize / 1048576, 1),
 				totalMiB: round(totalSize / 1048576, 1),
+				// Newer V8s also report memory outside the JS heap: ArrayBuffer backing stores
+				// (malloc'd, so in anonymous RSS) and the embedder's (workerd's) heap.
+				...(backingStorageSize !== undefined
+					? { backingStoreMiB: round(backingStorageSize / 1048576, 1) }
+					: {}),
+				...(embedderHeapUsedSize !== undefined
+					? { embedderMiB: round(embedderHeapUsedSize / 1048576, 1) }
+					: {}),
 			};
 		} catch (err) {
 			out[target] = { error: String(err) };
