@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { advanceClockForTests, setClockOffsetForTests } from "../../src/clock";
@@ -6,7 +7,7 @@ import app from "../../src/index";
 import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
 import { checkoutBody, createLicense } from "../helpers/fixtures";
 import { ISSUER } from "../helpers/principals";
-import { withTableParked } from "../helpers/storage";
+import { stubOf, withTableParked } from "../helpers/storage";
 import { call, checkoutCall, ENDPOINT, signedRequest, workerFetch } from "../helpers/wire";
 
 /**
@@ -279,5 +280,35 @@ describe("background events", () => {
 			expect(typeof e.error).toBe("string");
 		}
 		expectNoneLogged([token]);
+	});
+
+	it("a failing alarm run is one JSON event counting the failures in a row; a good run resets it", async () => {
+		setClockOffsetForTests(10 * 60_000);
+		const arn = await createLicense();
+		expectOk(await checkoutCall(checkoutBody(arn)));
+		// The alarm's expiry step fails (as a storage fault would); the alarm catches it,
+		// logs it and sets itself again.
+		let failing = true;
+		await runInDurableObject(stubOf(arn), (instance) => {
+			const object = instance as unknown as { expireDue: (now: number) => void };
+			const expireDue = object.expireDue.bind(instance);
+			object.expireDue = (now) => {
+				if (failing) throw new Error("storage fault in the alarm");
+				expireDue(now);
+			};
+		});
+		captured.lines.length = 0;
+		await expectAlarmRan(arn);
+		await expectAlarmRan(arn);
+		failing = false;
+		await expectAlarmRan(arn);
+		failing = true;
+		await expectAlarmRan(arn);
+		const failures = events().filter((e) => e.type === "alarm_failed");
+		expect(failures).toEqual([
+			{ type: "alarm_failed", attempt: 1, error: "Error: storage fault in the alarm" },
+			{ type: "alarm_failed", attempt: 2, error: "Error: storage fault in the alarm" },
+			{ type: "alarm_failed", attempt: 1, error: "Error: storage fault in the alarm" },
+		]);
 	});
 });
