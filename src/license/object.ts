@@ -255,12 +255,14 @@ export class LicenseObject extends DurableObject<Env> {
 		const grant = checkoutGrant(license, leases, token, now, this.config.maxTtlMinutes, cmd);
 		const unsigned = unsignedCheckout(grant, this.config.issuerId, now);
 		const { caller, clientToken } = cmd;
+		// Hashed once here; the outbox records carry it, so D1's writes need not hash again.
+		const borrowId = borrowIdOf(grant.token);
 		// No ClientToken re-check inside: the replay check above ran in this same
 		// synchronous step, and the record's primary key refuses a second insert anyway.
 		this.ctx.storage.transactionSync(() => {
 			this.store.insertBorrow({
 				token: grant.token,
-				borrowId: borrowIdOf(grant.token),
+				borrowId,
 				accountId: caller.accountId,
 				nodeId: grant.nodeId ?? null,
 				clientToken,
@@ -286,8 +288,8 @@ export class LicenseObject extends DurableObject<Env> {
 			);
 			this.store.enqueue(
 				[
-					outbox.checkoutRecord(caller, clientToken, grant),
-					outbox.auditRecord(caller, "CheckoutBorrowLicense", license.LicenseArn, now, grant.token),
+					outbox.checkoutRecord(caller, clientToken, grant, borrowId),
+					outbox.auditRecord(caller, "CheckoutBorrowLicense", license.LicenseArn, now, borrowId),
 				],
 				now,
 			);
@@ -616,7 +618,7 @@ export class LicenseObject extends DurableObject<Env> {
 		const arn = this.header?.arn ?? "";
 		this.store.enqueue(
 			caller
-				? outbox.auditRecord(caller, "CheckInLicense", arn, now, borrow.token)
+				? outbox.auditRecord(caller, "CheckInLicense", arn, now, borrow.borrowId)
 				: outbox.expiryAuditRecord(borrow, arn, now),
 			now,
 		);

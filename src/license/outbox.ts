@@ -49,10 +49,12 @@ export function checkoutRecord(
 	caller: Caller,
 	clientToken: string,
 	grant: CheckoutGrant,
+	borrowId: string,
 ): CheckoutRecord {
 	return {
 		kind: "checkout",
 		token: grant.token,
+		borrowId,
 		licenseArn: grant.license.LicenseArn,
 		accountId: caller.accountId,
 		accessKeyId: caller.accessKeyId,
@@ -105,14 +107,14 @@ export function auditRecord(
 export function expiryAuditRecord(borrow: Borrow, resourceArn: string, now: number): AuditRecord {
 	return {
 		kind: "audit",
-		eventId: `expire:${borrow.token}`,
+		eventId: `expire:${borrow.borrowId}`,
 		at: new Date(now).toISOString(),
 		accountId: borrow.accountId,
 		accessKeyId: "-",
 		operation: "ExpireBorrow",
 		resourceArn,
 		requestId: "-",
-		detail: borrow.token,
+		detail: borrow.borrowId,
 	};
 }
 

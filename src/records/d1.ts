@@ -87,7 +87,7 @@ export function statementsFor(db: D1Database, record: OutboxRecord): D1PreparedS
 						record.issuedAt,
 						record.expiresAt,
 						record.requestId,
-						borrowIdOf(record.token),
+						record.borrowId ?? borrowIdOf(record.token),
 					),
 			];
 		case "checkout-status":

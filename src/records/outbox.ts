@@ -25,6 +25,8 @@ export interface LicenseRecord {
 export interface CheckoutRecord {
 	kind: "checkout";
 	token: string;
+	/** The borrow's public id (absent from records stored before it was carried). */
+	borrowId?: string;
 	licenseArn: string;
 	accountId: string;
 	accessKeyId: string;
