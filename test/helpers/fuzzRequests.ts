@@ -561,3 +561,16 @@ export function bodyOf(req: FuzzRequest, t: FuzzTargets): string | Uint8Array {
 	if (req.plan.kind === "mutate") for (const m of req.plan.mutations) json = mutate(json, m);
 	return emit(json);
 }
+
+/**
+ * A fuzz file's fast-check run parameters: a random seed unless FUZZ_SEED replays
+ * one, and FUZZ_PATH (from a failure's report) to replay just the failing case.
+ */
+export function fuzzParameters(
+	settings: { FUZZ_SEED?: string; FUZZ_PATH?: string },
+	numRuns: number,
+): { seed: number; numRuns: number; path?: string; endOnFailure?: boolean } {
+	const seed = settings.FUZZ_SEED ? Number(settings.FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
+	const path = settings.FUZZ_PATH || undefined;
+	return { seed, numRuns, ...(path ? { path, endOnFailure: true } : {}) };
+}

@@ -8,6 +8,7 @@ import { checkoutBody, licenseInput } from "../helpers/fixtures";
 import {
 	badArn,
 	emit,
+	fuzzParameters,
 	hostileJson,
 	type Json,
 	memberName,
@@ -25,9 +26,7 @@ import { call, extensionCall, signedRequest, workerFetch } from "../helpers/wire
  * Seeded like test/integration/fuzz.test.ts (FUZZ_SEED / FUZZ_PATH replay a failure).
  */
 
-const RUNS = 400;
-const SEED = env.FUZZ_SEED ? Number(env.FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
-const PATH = env.FUZZ_PATH || undefined;
+const PARAMETERS = fuzzParameters(env, 400);
 
 interface Targets {
 	license: string;
@@ -173,7 +172,7 @@ beforeAll(async () => {
 });
 
 describe("fuzz: hostile ListBorrows, RevokeBorrow and revocation-list requests", () => {
-	it(`answers ${RUNS} of them with a documented shape or an AWS error, never a 5xx or a token`, async () => {
+	it(`answers ${PARAMETERS.numRuns} of them with a documented shape or an AWS error, never a 5xx or a token`, async () => {
 		const request = fc
 			.constantFrom<Op>("ListBorrows", "RevokeBorrow")
 			.chain((op) => bodyArbitrary(op).map((body) => ({ op, body })));
@@ -191,7 +190,7 @@ describe("fuzz: hostile ListBorrows, RevokeBorrow and revocation-list requests",
 				const problem = problemWith(op, res, text, sent);
 				if (problem) throw new Error(problem);
 			}),
-			{ seed: SEED, numRuns: RUNS, ...(PATH ? { path: PATH, endOnFailure: true } : {}) },
+			PARAMETERS,
 		);
 		if (details.failed) {
 			const example = details.counterexample?.[0];
@@ -208,10 +207,10 @@ describe("fuzz: hostile ListBorrows, RevokeBorrow and revocation-list requests",
 				}`.toWellFormed(),
 			);
 		}
-		if (!PATH) {
+		if (!PARAMETERS.path) {
 			for (const op of ["ListBorrows", "RevokeBorrow"]) {
-				expect(statuses.get(`${op} 200`) ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
-				expect(statuses.get(`${op} 400`) ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
+				expect(statuses.get(`${op} 200`) ?? 0, `seed ${PARAMETERS.seed}`).toBeGreaterThan(0);
+				expect(statuses.get(`${op} 400`) ?? 0, `seed ${PARAMETERS.seed}`).toBeGreaterThan(0);
 			}
 		}
 		// The other account's borrow was never revoked.
@@ -247,7 +246,7 @@ describe("fuzz: hostile ListBorrows, RevokeBorrow and revocation-list requests",
 				}
 				for (const token of t.tokens) expect(text).not.toContain(token);
 			}),
-			{ seed: SEED, numRuns: 200 },
+			{ seed: PARAMETERS.seed, numRuns: 200 },
 		);
 	});
 });

@@ -7,6 +7,7 @@ import { checkoutBody, licenseInput } from "../helpers/fixtures";
 import {
 	badArn,
 	emit,
+	fuzzParameters,
 	hostileJson,
 	type Json,
 	memberName,
@@ -25,9 +26,7 @@ import { call, signedRequest, workerFetch } from "../helpers/wire";
  * (FUZZ_SEED / FUZZ_PATH replay a failure).
  */
 
-const RUNS = 600;
-const SEED = env.FUZZ_SEED ? Number(env.FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
-const PATH = env.FUZZ_PATH || undefined;
+const PARAMETERS = fuzzParameters(env, 600);
 
 const OPERATIONS = ["GetUsageHistory", "ListAuditEvents"] as const;
 type Op = (typeof OPERATIONS)[number];
@@ -222,7 +221,7 @@ beforeAll(async () => {
 });
 
 describe("fuzz: hostile GetUsageHistory and ListAuditEvents requests", () => {
-	it(`answers ${RUNS} of them with a documented shape or an AWS error, never a 5xx or a token`, async () => {
+	it(`answers ${PARAMETERS.numRuns} of them with a documented shape or an AWS error, never a 5xx or a token`, async () => {
 		const request = fc
 			.constantFrom(...OPERATIONS)
 			.chain((op) => bodyArbitrary(op).map((body) => ({ op, body })));
@@ -239,7 +238,7 @@ describe("fuzz: hostile GetUsageHistory and ListAuditEvents requests", () => {
 				const problem = problemWith(op, res, text);
 				if (problem) throw new Error(problem);
 			}),
-			{ seed: SEED, numRuns: RUNS, ...(PATH ? { path: PATH, endOnFailure: true } : {}) },
+			PARAMETERS,
 		);
 		if (details.failed) {
 			const example = details.counterexample?.[0];
@@ -257,10 +256,10 @@ describe("fuzz: hostile GetUsageHistory and ListAuditEvents requests", () => {
 			);
 		}
 		// Both operations were reached, and both answered successes as well as errors.
-		if (!PATH) {
+		if (!PARAMETERS.path) {
 			for (const op of OPERATIONS) {
-				expect(statuses.get(`${op} 200`) ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
-				expect(statuses.get(`${op} 400`) ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
+				expect(statuses.get(`${op} 200`) ?? 0, `seed ${PARAMETERS.seed}`).toBeGreaterThan(0);
+				expect(statuses.get(`${op} 400`) ?? 0, `seed ${PARAMETERS.seed}`).toBeGreaterThan(0);
 			}
 		}
 	}, 180_000);

@@ -7,6 +7,7 @@ import {
 	bodyOf,
 	type FuzzRequest,
 	type FuzzTargets,
+	fuzzParameters,
 	fuzzRequest,
 	OPERATIONS,
 } from "../helpers/fuzzRequests";
@@ -27,9 +28,8 @@ import { call, signedRequest, workerFetch } from "../helpers/wire";
  * seed and every request as it is sent.
  */
 
-const RUNS = Number(env.FUZZ_RUNS || 2_000);
-const SEED = env.FUZZ_SEED ? Number(env.FUZZ_SEED) : (Math.random() * 2 ** 31) | 0;
-const PATH = env.FUZZ_PATH || undefined;
+const PARAMETERS = fuzzParameters(env, Number(env.FUZZ_RUNS || 2_000));
+const { seed: SEED, numRuns: RUNS, path: PATH } = PARAMETERS;
 // ~5 ms a request here; the margin is for a machine shared with other test runs.
 const TIMEOUT_MS = Math.max(150_000, RUNS * 25);
 
@@ -156,11 +156,7 @@ async function fuzz(): Promise<void> {
 			if (after !== before) throw new Error("the control license changed");
 		}
 	});
-	const details = await fc.check(property, {
-		seed: SEED,
-		numRuns: RUNS,
-		...(PATH ? { path: PATH, endOnFailure: true } : {}),
-	});
+	const details = await fc.check(property, PARAMETERS);
 	if (details.failed) {
 		const example = details.counterexample?.[0];
 		throw new Error(
