@@ -192,21 +192,52 @@ export interface OutboxRow {
 
 type Row = Record<string, SqlStorageValue>;
 
+/** `issuedAt` → `issued_at`: a field's column. */
+type Column<Field extends string> = Field extends `${infer Head}${infer Rest}`
+	? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${Column<Rest>}`
+	: Field;
+
+/**
+ * Reads rows whose columns are their fields' names in snake_case (each name is
+ * checked against the type's fields), each column's value as it is (SQL NULL as
+ * null), in the order listed. The header and borrows share it, so a column they gain
+ * is one name in a list rather than one more hand-written line of a mapping.
+ */
+function rowReader<T>(columns: readonly Column<keyof T & string>[]): (r: Row) => T {
+	const fields = columns.map(
+		(column) => [column, column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] as const,
+	);
+	return (r) => Object.fromEntries(fields.map(([column, field]) => [field, r[column]])) as T;
+}
+
+const toHeader = rowReader<LicenseHeader>([
+	"arn",
+	"license_id",
+	"issuer_account",
+	"beneficiary_account",
+	"current_version",
+	"status",
+	"create_request_hash",
+	"create_response",
+	"deleted_at",
+]);
+
+const borrowColumns = rowReader<Omit<Borrow, "leases">>([
+	"token",
+	"borrow_id",
+	"account_id",
+	"node_id",
+	"client_token",
+	"status",
+	"issued_at",
+	"expires_at",
+	"returned_at",
+	"token_exp",
+	"revoked_at",
+]);
+
 function toBorrow(r: Row): Borrow {
-	return {
-		token: r.token as string,
-		borrowId: r.borrow_id as string,
-		accountId: r.account_id as string,
-		nodeId: (r.node_id as string | null) ?? null,
-		clientToken: r.client_token as string,
-		status: r.status as BorrowStatus,
-		issuedAt: r.issued_at as number,
-		expiresAt: r.expires_at as number,
-		returnedAt: (r.returned_at as number | null) ?? null,
-		tokenExp: r.token_exp as number,
-		revokedAt: (r.revoked_at as number | null) ?? null,
-		leases: JSON.parse(r.leases as string) as Lease[],
-	};
+	return { ...borrowColumns(r), leases: JSON.parse(r.leases as string) as Lease[] };
 }
 
 /** What ListBorrows asks of the object's borrows (SPEC §8). */
@@ -250,18 +281,7 @@ export class LicenseStore {
 
 	header(): LicenseHeader | null {
 		const r = this.sql.exec("SELECT * FROM license WHERE id = 1").toArray()[0];
-		if (!r) return null;
-		return {
-			arn: r.arn as string,
-			licenseId: r.license_id as string,
-			issuerAccount: r.issuer_account as string,
-			beneficiaryAccount: (r.beneficiary_account as string | null) ?? null,
-			currentVersion: r.current_version as number,
-			status: r.status as string,
-			createRequestHash: r.create_request_hash as string,
-			createResponse: r.create_response as string,
-			deletedAt: (r.deleted_at as number | null) ?? null,
-		};
+		return r ? toHeader(r) : null;
 	}
 
 	insertHeader(h: LicenseHeader): void {
@@ -276,14 +296,6 @@ export class LicenseStore {
 			h.status,
 			h.createRequestHash,
 			h.createResponse,
-		);
-	}
-
-	setCurrent(version: number, status: string): void {
-		this.sql.exec(
-			"UPDATE license SET current_version = ?, status = ? WHERE id = 1",
-			version,
-			status,
 		);
 	}
 
@@ -311,6 +323,15 @@ export class LicenseStore {
 			"INSERT INTO versions (version, doc) VALUES (?, ?)",
 			version,
 			JSON.stringify(doc),
+		);
+	}
+
+	/** A new version becomes the current one, with its status. */
+	setCurrent(version: number, status: string): void {
+		this.sql.exec(
+			"UPDATE license SET current_version = ?, status = ? WHERE id = 1",
+			version,
+			status,
 		);
 	}
 
