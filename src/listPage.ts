@@ -51,3 +51,8 @@ export function takePage<T>(
 	}
 	return { items, more: false };
 }
+
+/** `items`, each passed through `f`, lazily: a page taken from it stops the cursor where it ends. */
+export function* mapped<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+	for (const item of items) yield f(item);
+}

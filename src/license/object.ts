@@ -4,10 +4,9 @@ import { clock, floorToSecond, isoSeconds } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { mintConsumptionToken } from "../licenseIds";
-import { type Page, type PageBudget, takePage } from "../listPage";
+import { mapped, type Page, type PageBudget, takePage } from "../listPage";
 import { logEvent } from "../log";
 import { type Failure, fail, type Result } from "../result";
-import { signJws } from "../signing/jws";
 import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
 import * as borrowRules from "./borrowRules";
@@ -23,17 +22,13 @@ import type {
 } from "./contract";
 import type { Borrow, BorrowStatus, Lease, License, LicenseHeader, LicenseStatus } from "./model";
 import * as outbox from "./outbox";
-import { FixedWindowLimiter } from "./rateLimit";
-import { keptListServes, REVOCATION_LIST_TYP, revocationListClaims } from "./revocationList";
+import { type FixedWindowLimiter, perLicenseLimiter } from "./rateLimit";
+import { RevocationListKeeper } from "./revocationListKeeper";
 import * as sellerRules from "./sellerRules";
 import { type BorrowFilter, LicenseStore, migrate } from "./storage";
 
 /** Due borrows ended per transaction when the alarm (or a limit) settles expiries. */
 const EXPIRY_BATCH = 500;
-
-function perLicenseLimiter(config: Config): FixedWindowLimiter {
-	return new FixedWindowLimiter(config.licenseRateLimit, config.licenseRateWindowMs);
-}
 
 /**
  * One license: the only writer of its borrows, usage and ClientToken records. This
@@ -52,11 +47,10 @@ export class LicenseObject extends DurableObject<Env> {
 	private current: License | null = null;
 	private readonly drainer: outbox.OutboxDrainer;
 	private readonly alarms: LicenseAlarm;
+	private readonly revocationLists: RevocationListKeeper;
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
 	private config: Config;
 	private limiter: FixedWindowLimiter;
-	/** The revocation list being signed, and the change count it was read at (see revocationList). */
-	private listSigning: { changes: number; jws: Promise<string> } | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -65,6 +59,9 @@ export class LicenseObject extends DurableObject<Env> {
 		this.limiter = perLicenseLimiter(this.config);
 		this.alarms = new LicenseAlarm(this.store, ctx.storage, () => this.config.retention);
 		this.drainer = new outbox.OutboxDrainer(this.store, env.DB, () => this.alarms.schedule());
+		// Read at each call: the header changes with CreateLicense, env and config with a (tests') redeploy.
+		const view = { header: () => this.header, config: () => this.config, env: () => this.env };
+		this.revocationLists = new RevocationListKeeper(this.store, view);
 		// An unknown license id leaves no object behind: tables are made by CreateLicense.
 		if (this.store.exists()) {
 			this.migrateSchema();
@@ -429,38 +426,12 @@ export class LicenseObject extends DurableObject<Env> {
 
 	/**
 	 * SPEC §9: the license's signed revocation list, or null for an id that holds no
-	 * license. The signed list is kept and served until it changes or ages
-	 * (./revocationList.ts), so fetches cost no signature. A fetch while a list is
-	 * being signed from the same changes waits for that one instead of signing again;
-	 * one that sees a newer change signs its own, so no caller gets a list older than
-	 * the last revocation it could have seen.
+	 * license. The signed list is kept and served until it changes or ages, and
+	 * concurrent fetches share one signature (./revocationListKeeper.ts).
 	 */
 	async revocationList(): Promise<string | null> {
 		if (!this.header) return null;
-		const now = clock.now();
-		const ttlMs = this.config.revocationListTtlMs;
-		const changes = this.store.revocationChanges();
-		const kept = this.store.revocationList();
-		if (kept && keptListServes(kept, changes, now, ttlMs)) return kept.jws;
-		if (this.listSigning?.changes === changes) return this.listSigning.jws;
-		const listed = this.store.listedBorrows(now);
-		const claims = revocationListClaims(this.config.issuerId, this.header.arn, listed, now, ttlMs);
-		const jws = signJws(this.env, REVOCATION_LIST_TYP, claims, now).then((signed) => {
-			this.store.putRevocationList({
-				jws: signed,
-				issuedAt: now,
-				changes,
-				nextDropAt: listed[0]?.tokenExp ?? null,
-			});
-			return signed;
-		});
-		const signing = { changes, jws };
-		this.listSigning = signing;
-		try {
-			return await jws;
-		} finally {
-			if (this.listSigning === signing) this.listSigning = null;
-		}
+		return this.revocationLists.serve(this.header.arn);
 	}
 
 	// ---- seller operations -------------------------------------------------
@@ -638,9 +609,4 @@ export class LicenseObject extends DurableObject<Env> {
 	drainOutbox(): Promise<boolean> {
 		return this.drainer.sendDue();
 	}
-}
-
-/** `items`, each passed through `f`, lazily (a page stops the cursor where it ends). */
-function* mapped<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
-	for (const item of items) yield f(item);
 }

@@ -1,3 +1,5 @@
+import type { Config } from "../config";
+
 /**
  * SPEC §4 step 7: the strict per-license limit. It lives in the license's object,
  * which sees every checkout of the license, so it is exact (unlike the per-key
@@ -24,4 +26,9 @@ export class FixedWindowLimiter {
 		this.count++;
 		return null;
 	}
+}
+
+/** The license's limiter, as configured (`licenseRateLimit` checkouts per `licenseRateWindowMs`). */
+export function perLicenseLimiter(config: Config): FixedWindowLimiter {
+	return new FixedWindowLimiter(config.licenseRateLimit, config.licenseRateWindowMs);
 }

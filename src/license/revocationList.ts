@@ -3,9 +3,9 @@ import type { ListedBorrow, StoredRevocationList } from "./storage";
 
 /**
  * SPEC §9: the license's revocation list — every borrow checked in or revoked whose
- * token has not yet expired — as the claims of a signed JWS. Pure: the object reads
- * the entries and signs (./object.ts); this builds the claims and says whether the
- * list it keeps can still be served.
+ * token has not yet expired — as the claims of a signed JWS. Pure: the keeper reads
+ * the entries and signs (./revocationListKeeper.ts); this builds the claims and says
+ * whether the list it keeps can still be served.
  */
 
 export const REVOCATION_LIST_TYP = "revocation-list+jwt";
