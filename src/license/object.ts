@@ -1,16 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { borrowIdOf } from "../borrowId";
-import { clock, floorToSecond, isoSeconds } from "../clock";
+import { clock, isoSeconds } from "../clock";
 import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
-import { mintConsumptionToken } from "../licenseIds";
 import { mapped, type Page, type PageBudget, takePage } from "../listPage";
 import { logEvent } from "../log";
-import { type Failure, fail, type Result } from "../result";
+import { fail, type Result } from "../result";
 import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
+import { BorrowLedger } from "./borrowLedger";
 import * as borrowRules from "./borrowRules";
-import { checkoutGrant, unsignedCheckout } from "./checkoutReply";
 import { checkoutReplayOf, clientTokenPurgeAt, replayOf, versionClientToken } from "./clientTokens";
 import type {
 	Caller,
@@ -18,24 +17,22 @@ import type {
 	CheckoutCommand,
 	CreateLicenseCommand,
 	CreateVersionCommand,
-	UnsignedCheckout,
 } from "./contract";
-import type { Borrow, BorrowStatus, Lease, License, LicenseHeader, LicenseStatus } from "./model";
+import type { Borrow, License, LicenseHeader, LicenseStatus } from "./model";
 import * as outbox from "./outbox";
 import { type FixedWindowLimiter, perLicenseLimiter } from "./rateLimit";
 import { RevocationListKeeper } from "./revocationListKeeper";
 import * as sellerRules from "./sellerRules";
 import { type BorrowFilter, LicenseStore, migrate } from "./storage";
 
-/** Due borrows ended per transaction when the alarm (or a limit) settles expiries. */
-const EXPIRY_BATCH = 500;
-
 /**
  * One license: the only writer of its borrows, usage and ClientToken records. This
- * file is the RPC surface, the concurrency and the commits; what is allowed is
- * decided by the pure rules beside it (./access.ts, ./borrowRules.ts,
- * ./sellerRules.ts), what D1 must copy is built in ./outbox.ts, and when the object
- * wakes is ./alarm.ts. Vocabulary: ./model.ts.
+ * file is the RPC surface, the concurrency and the seller's commits; what is allowed
+ * is decided by the pure rules beside it (./access.ts, ./borrowRules.ts,
+ * ./sellerRules.ts), the borrows' commits are the ledger's (./borrowLedger.ts), what
+ * D1 must copy is built in ./outbox.ts, the signed revocation list is kept by
+ * ./revocationListKeeper.ts, and when the object wakes is ./alarm.ts. Vocabulary:
+ * ./model.ts.
  *
  * Concurrency design for checkout: the object decides and commits in one
  * synchronous step and answers the claims; the Worker signs them and stores the
@@ -47,6 +44,7 @@ export class LicenseObject extends DurableObject<Env> {
 	private current: License | null = null;
 	private readonly drainer: outbox.OutboxDrainer;
 	private readonly alarms: LicenseAlarm;
+	private readonly ledger: BorrowLedger;
 	private readonly revocationLists: RevocationListKeeper;
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
 	private config: Config;
@@ -61,6 +59,7 @@ export class LicenseObject extends DurableObject<Env> {
 		this.drainer = new outbox.OutboxDrainer(this.store, env.DB, () => this.alarms.schedule());
 		// Read at each call: the header changes with CreateLicense, env and config with a (tests') redeploy.
 		const view = { header: () => this.header, config: () => this.config, env: () => this.env };
+		this.ledger = new BorrowLedger(this.store, ctx.storage, this.alarms, view);
 		this.revocationLists = new RevocationListKeeper(this.store, view);
 		// An unknown license id leaves no object behind: tables are made by CreateLicense.
 		if (this.store.exists()) {
@@ -176,13 +175,14 @@ export class LicenseObject extends DurableObject<Env> {
 			);
 		}
 		const borrower = { accountId: cmd.caller.accountId, nodeId: cmd.nodeId };
-		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, this.holdings(), borrower);
+		const held = this.ledger.holdings();
+		const plan = borrowRules.planBorrow(license.value, cmd.entitlements, held, borrower);
 		if (!plan.ok) return plan;
-		const tooMany = this.liveBorrowLimit(now);
+		const tooMany = this.ledger.liveBorrowLimit(now);
 		if (tooMany) return tooMany;
 		return {
 			ok: true,
-			value: { unsigned: this.commitCheckout(cmd, license.value, plan.value, now) },
+			value: { unsigned: this.ledger.commitCheckout(cmd, license.value, plan.value, now) },
 		};
 	}
 
@@ -206,101 +206,6 @@ export class LicenseObject extends DurableObject<Env> {
 		return { ok: true, value: stored };
 	}
 
-	/**
-	 * What committed live borrows hold: units and the borrow count read from storage
-	 * once, kept in step with each checkout after its commit, dropped (and read again)
-	 * whenever a borrow ends or is revoked. A checkout counts from its decision (it is
-	 * committed before its token is signed), so nothing in flight needs adding. The
-	 * per-node and per-account counts are read only when a borrow policy asks for them.
-	 */
-	private held: { units: Map<string, number>; borrows: number } | null = null;
-
-	private holdings(): borrowRules.Holdings {
-		this.held ??= { units: this.store.usage(), borrows: this.store.liveBorrowCount() };
-		const { units, borrows } = this.held;
-		return {
-			units: (name) => units.get(name) ?? 0,
-			borrows,
-			nodeBorrows: (nodeId) => this.store.liveBorrowsOfNode(nodeId),
-			accountBorrows: (accountId) => this.store.liveBorrowsOfAccount(accountId),
-		};
-	}
-
-	/**
-	 * SPEC §11 live borrows per license. At the limit, borrows past their expiration
-	 * that the alarm has not yet ended are settled first, then the limit is asked again.
-	 */
-	private liveBorrowLimit(now: number): Failure | null {
-		const max = this.config.limits.liveBorrowsPerLicense;
-		const refusal = borrowRules.liveBorrowLimitRefusal(this.holdings(), max);
-		if (!refusal) return null;
-		const nextExpiry = this.store.nextBorrowExpiry();
-		if (nextExpiry === null || nextExpiry > now) return refusal;
-		this.expireDue(now);
-		this.alarms.schedule();
-		return borrowRules.liveBorrowLimitRefusal(this.holdings(), max);
-	}
-
-	/** Commits a decided checkout — borrow, usage, ClientToken record with its claims, outbox — in one transaction. */
-	private commitCheckout(
-		cmd: CheckoutCommand,
-		license: License,
-		leases: Lease[],
-		now: number,
-	): UnsignedCheckout {
-		const token = mintConsumptionToken(this.header?.licenseId ?? "");
-		const grant = checkoutGrant(license, leases, token, now, this.config.maxTtlMinutes, cmd);
-		const unsigned = unsignedCheckout(grant, this.config.issuerId, now);
-		const { caller, clientToken } = cmd;
-		// Hashed once here; the outbox records carry it, so D1's writes need not hash again.
-		const borrowId = borrowIdOf(grant.token);
-		// No ClientToken re-check inside: the replay check above ran in this same
-		// synchronous step, and the record's primary key refuses a second insert anyway.
-		this.ctx.storage.transactionSync(() => {
-			this.store.insertBorrow({
-				token: grant.token,
-				borrowId,
-				accountId: caller.accountId,
-				nodeId: grant.nodeId ?? null,
-				clientToken,
-				status: "ACTIVE",
-				issuedAt: grant.issuedAt,
-				expiresAt: grant.expiresAt,
-				returnedAt: null,
-				// The signed exp: Extend moves expiresAt, never this (the revocation list needs it).
-				tokenExp: grant.expiresAt,
-				revokedAt: null,
-				leases,
-			});
-			for (const lease of leases)
-				if (lease.quantity > 0) this.store.addUsage(lease.name, lease.quantity);
-			this.store.putClientToken(
-				caller.accountId,
-				clientToken,
-				cmd.requestHash,
-				"",
-				grant.token,
-				clientTokenPurgeAt(grant.expiresAt),
-				JSON.stringify(unsigned),
-			);
-			this.store.enqueue(
-				[
-					outbox.checkoutRecord(caller, clientToken, grant, borrowId),
-					outbox.auditRecord(caller, "CheckoutBorrowLicense", license.LicenseArn, now, borrowId),
-				],
-				now,
-			);
-		});
-		if (this.held) {
-			this.held.borrows += 1;
-			for (const lease of leases)
-				if (lease.quantity > 0)
-					this.held.units.set(lease.name, (this.held.units.get(lease.name) ?? 0) + lease.quantity);
-		}
-		this.alarms.scheduleAfterCheckout(now, grant.expiresAt);
-		return unsigned;
-	}
-
 	/** SPEC §4: early return of a borrow's quantities; repeating it, or after expiry, changes nothing. */
 	checkIn(caller: Caller, token: string, beneficiary?: string): Result<string> {
 		const found = this.ownBorrow(caller, token);
@@ -310,13 +215,9 @@ export class LicenseObject extends DurableObject<Env> {
 		const decision = borrowRules.checkInDecision(borrow, license, beneficiary, now);
 		if (!decision.ok) return decision;
 		if (decision.value === "unchanged") return { ok: true, value: "{}" };
-		this.ctx.storage.transactionSync(() =>
-			decision.value === "expire"
-				? // Expired, and the alarm has not run yet: settle it as the alarm would.
-					this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null)
-				: this.endBorrow(borrow, "CHECKED_IN", now, now, caller),
-		);
-		this.alarms.schedule();
+		// Expired, and the alarm has not run yet: settle it as the alarm would.
+		if (decision.value === "expire") this.ledger.expire(borrow, now);
+		else this.ledger.checkIn(borrow, caller, now);
 		return { ok: true, value: "{}" };
 	}
 
@@ -330,19 +231,7 @@ export class LicenseObject extends DurableObject<Env> {
 		if (refusal) return refusal;
 		if (dryRun)
 			return { ok: true, value: borrowRules.extendResponse(token, isoSeconds(borrow.expiresAt)) };
-		const expiresAt = floorToSecond(
-			borrowRules.borrowExpiration(license, now, this.config.maxTtlMinutes),
-		);
-		this.ctx.storage.transactionSync(() => {
-			this.store.setBorrowExpiry(token, expiresAt);
-			this.store.setClientTokenPurge(token, clientTokenPurgeAt(expiresAt));
-			this.store.enqueue(outbox.borrowStatusRecord(borrow, "ACTIVE", expiresAt, null), now);
-			this.store.enqueue(
-				outbox.auditRecord(caller, "ExtendLicenseConsumption", license.LicenseArn, now, token),
-				now,
-			);
-		});
-		this.alarms.schedule();
+		const expiresAt = this.ledger.extend(borrow, license, caller, now);
 		return { ok: true, value: borrowRules.extendResponse(token, isoSeconds(expiresAt)) };
 	}
 
@@ -366,11 +255,7 @@ export class LicenseObject extends DurableObject<Env> {
 	): Result<Page<borrowRules.BorrowView>> {
 		const seen = access.visibleLicense(this.header, this.current, caller, arn);
 		if (!seen.ok) return seen;
-		const now = clock.now();
-		if (this.store.nextBorrowExpiry() !== null) {
-			this.expireDue(now);
-			this.alarms.schedule();
-		}
+		this.ledger.settleDue(clock.now());
 		const accountId = this.header?.issuerAccount === caller.accountId ? null : caller.accountId;
 		const borrows = this.store.borrowsNewestFirst({ ...filter, accountId });
 		return { ok: true, value: takePage(mapped(borrows, borrowRules.borrowView), budget) };
@@ -390,36 +275,10 @@ export class LicenseObject extends DurableObject<Env> {
 		const decision = borrowRules.revokeDecision(borrow, now);
 		if (!decision.ok) {
 			// A live borrow past its Expiration: settle it as the alarm would, then refuse.
-			if (borrow.status === "ACTIVE") {
-				this.ctx.storage.transactionSync(() =>
-					this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null),
-				);
-				this.alarms.schedule();
-			}
+			if (borrow.status === "ACTIVE") this.ledger.expire(borrow, now);
 			return decision;
 		}
-		if (decision.value === "revoke") {
-			this.ctx.storage.transactionSync(() => {
-				const was = this.store.revokeBorrow(borrow.token, now, reason ?? null);
-				this.held = null;
-				if (was === "ACTIVE")
-					for (const lease of borrow.leases)
-						if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
-				this.store.enqueue(
-					[
-						outbox.borrowStatusRecord(
-							borrow,
-							"REVOKED",
-							borrow.expiresAt,
-							borrow.returnedAt ?? now,
-						),
-						outbox.auditRecord(caller, "RevokeBorrow", arn, now, borrow.borrowId),
-					],
-					now,
-				);
-			});
-			this.alarms.schedule();
-		}
+		if (decision.value === "revoke") this.ledger.revoke(borrow, caller, arn, reason ?? null, now);
 		const revokedAt = decision.value === "revoke" ? now : (borrow.revokedAt ?? now);
 		return { ok: true, value: borrowRules.revokeResponse(borrowId, isoSeconds(revokedAt)) };
 	}
@@ -527,7 +386,7 @@ export class LicenseObject extends DurableObject<Env> {
 		const stale = sellerRules.deletionRefusal(license, sourceVersion);
 		if (stale) return stale;
 		const now = clock.now();
-		this.expireDue(now);
+		this.ledger.expireDue(now);
 		const live = sellerRules.liveBorrowsRefusal(this.store.liveBorrowCount());
 		if (live) return live;
 		this.ctx.storage.transactionSync(() => {
@@ -555,54 +414,21 @@ export class LicenseObject extends DurableObject<Env> {
 		);
 	}
 
-	// ---- commits shared by the operations and the alarm ----------------------------
+	// ---- commits shared by the seller's operations --------------------------------
 
 	private enqueueLicense(newVersion: boolean, now: number): void {
 		if (!this.header || !this.current) throw new Error("license not loaded");
 		this.store.enqueue(outbox.licenseRecord(this.header, this.current, newVersion, now), now);
 	}
 
-	/** Ends every live borrow whose Expiration has passed, a batch per transaction. */
-	private expireDue(now: number): void {
-		for (;;) {
-			const due = this.store.dueBorrows(now, EXPIRY_BATCH);
-			if (due.length === 0) return;
-			this.ctx.storage.transactionSync(() => {
-				for (const borrow of due) this.endBorrow(borrow, "EXPIRED", borrow.expiresAt, now, null);
-			});
-		}
-	}
-
-	/** Releases a live borrow's quantities once; called inside a transaction. */
-	private endBorrow(
-		borrow: Borrow,
-		status: Extract<BorrowStatus, "CHECKED_IN" | "EXPIRED">,
-		at: number,
-		now: number,
-		caller: Caller | null,
-	): void {
-		this.store.endBorrow(borrow.token, status, at);
-		this.held = null;
-		for (const lease of borrow.leases)
-			if (lease.quantity > 0) this.store.addUsage(lease.name, -lease.quantity);
-		this.store.enqueue(outbox.borrowStatusRecord(borrow, status, borrow.expiresAt, at), now);
-		const arn = this.header?.arn ?? "";
-		this.store.enqueue(
-			caller
-				? outbox.auditRecord(caller, "CheckInLicense", arn, now, borrow.borrowId)
-				: outbox.expiryAuditRecord(borrow, arn, now),
-			now,
-		);
-	}
-
 	// ---- the alarm (./alarm.ts decides what runs and when) ----------------------------
 
 	override alarm(): Promise<void> {
-		return this.alarms.run(
-			this.header
-				? { expireDue: (now) => this.expireDue(now), sendOutbox: () => this.drainer.sendDue() }
-				: null,
-		);
+		const work = {
+			expireDue: (now: number) => this.ledger.expireDue(now),
+			sendOutbox: () => this.drainer.sendDue(),
+		};
+		return this.alarms.run(this.header ? work : null);
 	}
 
 	/** Sends the outbox rows that are due to D1 now (see OutboxDrainer); tests call it. */

@@ -290,9 +290,10 @@ describe("background events", () => {
 		// logs it and sets itself again.
 		let failing = true;
 		await runInDurableObject(stubOf(arn), (instance) => {
-			const object = instance as unknown as { expireDue: (now: number) => void };
-			const expireDue = object.expireDue.bind(instance);
-			object.expireDue = (now) => {
+			const ledger = (instance as unknown as { ledger: { expireDue: (now: number) => void } })
+				.ledger;
+			const expireDue = ledger.expireDue.bind(ledger);
+			ledger.expireDue = (now) => {
 				if (failing) throw new Error("storage fault in the alarm");
 				expireDue(now);
 			};
