@@ -10,7 +10,7 @@ import * as access from "./access";
 import { LicenseAlarm } from "./alarm";
 import { BorrowLedger } from "./borrowLedger";
 import * as borrowRules from "./borrowRules";
-import { checkoutReplayOf, clientTokenPurgeAt, replayOf, versionClientToken } from "./clientTokens";
+import { checkoutReplayOf } from "./clientTokens";
 import type {
 	Caller,
 	CheckoutAnswer,
@@ -22,17 +22,17 @@ import type { Borrow, License, LicenseHeader, LicenseStatus } from "./model";
 import * as outbox from "./outbox";
 import { type FixedWindowLimiter, perLicenseLimiter } from "./rateLimit";
 import { RevocationListKeeper } from "./revocationListKeeper";
-import * as sellerRules from "./sellerRules";
+import { SellerCommits } from "./sellerCommits";
 import { type BorrowFilter, LicenseStore, migrate } from "./storage";
 
 /**
  * One license: the only writer of its borrows, usage and ClientToken records. This
- * file is the RPC surface, the concurrency and the seller's commits; what is allowed
- * is decided by the pure rules beside it (./access.ts, ./borrowRules.ts,
- * ./sellerRules.ts), the borrows' commits are the ledger's (./borrowLedger.ts), what
- * D1 must copy is built in ./outbox.ts, the signed revocation list is kept by
- * ./revocationListKeeper.ts, and when the object wakes is ./alarm.ts. Vocabulary:
- * ./model.ts.
+ * file is the RPC surface and the concurrency; what is allowed is decided by the
+ * pure rules beside it (./access.ts, ./borrowRules.ts, ./sellerRules.ts), the
+ * commits are the borrow ledger's (./borrowLedger.ts) and the seller's
+ * (./sellerCommits.ts), what D1 must copy is built in ./outbox.ts, the signed
+ * revocation list is kept by ./revocationListKeeper.ts, and when the object wakes
+ * is ./alarm.ts. Vocabulary: ./model.ts.
  *
  * Concurrency design for checkout: the object decides and commits in one
  * synchronous step and answers the claims; the Worker signs them and stores the
@@ -45,6 +45,7 @@ export class LicenseObject extends DurableObject<Env> {
 	private readonly drainer: outbox.OutboxDrainer;
 	private readonly alarms: LicenseAlarm;
 	private readonly ledger: BorrowLedger;
+	private readonly seller: SellerCommits;
 	private readonly revocationLists: RevocationListKeeper;
 	/** Loaded once, in the constructor: a deploy with other vars restarts the object. */
 	private config: Config;
@@ -60,6 +61,16 @@ export class LicenseObject extends DurableObject<Env> {
 		// Read at each call: the header changes with CreateLicense, env and config with a (tests') redeploy.
 		const view = { header: () => this.header, config: () => this.config, env: () => this.env };
 		this.ledger = new BorrowLedger(this.store, ctx.storage, this.alarms, view);
+		this.seller = new SellerCommits({
+			store: this.store,
+			storage: ctx.storage,
+			license: () => ({ header: this.header, current: this.current }),
+			reload: () => this.reload(),
+			migrateSchema: () => this.migrateSchema(),
+			limits: () => this.config.limits,
+			scheduleAlarm: () => this.alarms.schedule(),
+			expireDue: (now) => this.ledger.expireDue(now),
+		});
 		this.revocationLists = new RevocationListKeeper(this.store, view);
 		// An unknown license id leaves no object behind: tables are made by CreateLicense.
 		if (this.store.exists()) {
@@ -293,112 +304,18 @@ export class LicenseObject extends DurableObject<Env> {
 		return this.revocationLists.serve(this.header.arn);
 	}
 
-	// ---- seller operations -------------------------------------------------
+	// ---- seller operations (./sellerCommits.ts) -----------------------------------
 
 	createLicense(cmd: CreateLicenseCommand): Promise<Result<string>> {
-		return this.recorded(this.commitCreateLicense(cmd));
-	}
-
-	private commitCreateLicense(cmd: CreateLicenseCommand): Result<string> {
-		const replay = sellerRules.createLicenseReplay(this.header, cmd.requestHash);
-		if (replay) return replay;
-		const tooMany = sellerRules.accountLimitRefusal(cmd);
-		if (tooMany) return tooMany;
-		const now = clock.now();
-		const license = cmd.license;
-		const response = sellerRules.licenseCreatedResponse(license);
-		this.migrateSchema();
-		this.ctx.storage.transactionSync(() => {
-			this.store.insertHeader({
-				arn: license.LicenseArn,
-				licenseId: cmd.licenseId,
-				issuerAccount: cmd.caller.accountId,
-				beneficiaryAccount: access.beneficiaryAccountOf(license.Beneficiary),
-				currentVersion: 1,
-				status: license.Status,
-				createRequestHash: cmd.requestHash,
-				createResponse: response,
-				deletedAt: null,
-			});
-			this.store.insertVersion(1, license);
-			this.reload();
-			this.enqueueLicense(true, now);
-			this.store.enqueue(
-				outbox.auditRecord(cmd.caller, "CreateLicense", license.LicenseArn, now, null),
-				now,
-			);
-		});
-		return { ok: true, value: response };
+		return this.recorded(this.seller.createLicense(cmd));
 	}
 
 	createVersion(cmd: CreateVersionCommand): Promise<Result<string>> {
-		return this.recorded(this.commitCreateVersion(cmd));
-	}
-
-	private commitCreateVersion(cmd: CreateVersionCommand): Result<string> {
-		const owned = access.issuedLicense(this.header, this.current, cmd.caller, cmd.arn);
-		if (!owned.ok) return owned;
-		const { header, license } = owned.value;
-		const tokenKey = versionClientToken(cmd.clientToken);
-		const stored = this.store.clientToken(cmd.caller.accountId, tokenKey);
-		if (stored) return replayOf(stored, cmd.requestHash);
-		const { versionsPerLicense, licenseDocumentBytes } = this.config.limits;
-		const refusal = sellerRules.versionRefusal(header, license, cmd, versionsPerLicense);
-		if (refusal) return refusal;
-		const now = clock.now();
-		const version = header.currentVersion + 1;
-		const next = sellerRules.nextVersion(license, cmd.changes, version, now, licenseDocumentBytes);
-		if (!next.ok) return next;
-		const doc = next.value;
-		const response = sellerRules.versionCreatedResponse(doc);
-		this.ctx.storage.transactionSync(() => {
-			this.store.insertVersion(version, doc);
-			this.store.setCurrent(version, doc.Status);
-			this.store.putClientToken(
-				cmd.caller.accountId,
-				tokenKey,
-				cmd.requestHash,
-				response,
-				"",
-				clientTokenPurgeAt(now),
-			);
-			this.reload();
-			this.enqueueLicense(true, now);
-			this.store.enqueue(
-				outbox.auditRecord(cmd.caller, "CreateLicenseVersion", doc.LicenseArn, now, doc.Version),
-				now,
-			);
-		});
-		this.alarms.schedule();
-		return { ok: true, value: response };
+		return this.recorded(this.seller.createVersion(cmd));
 	}
 
 	deleteLicense(caller: Caller, arn: string, sourceVersion: string): Promise<Result<string>> {
-		return this.recorded(this.commitDeleteLicense(caller, arn, sourceVersion));
-	}
-
-	private commitDeleteLicense(caller: Caller, arn: string, sourceVersion: string): Result<string> {
-		const owned = access.issuedLicense(this.header, this.current, caller, arn);
-		if (!owned.ok) return owned;
-		const { header, license } = owned.value;
-		const replay = sellerRules.deletionReplay(header);
-		if (replay) return replay;
-		const stale = sellerRules.deletionRefusal(license, sourceVersion);
-		if (stale) return stale;
-		const now = clock.now();
-		this.ledger.expireDue(now);
-		const live = sellerRules.liveBorrowsRefusal(this.store.liveBorrowCount());
-		if (live) return live;
-		this.ctx.storage.transactionSync(() => {
-			this.store.markDeleted(now);
-			this.reload();
-			this.enqueueLicense(false, now);
-			this.store.enqueue(
-				outbox.auditRecord(caller, "DeleteLicense", arn, now, license.Version),
-				now,
-			);
-		});
-		return { ok: true, value: sellerRules.deletedResponse(now) };
+		return this.recorded(this.seller.deleteLicense(caller, arn, sourceVersion));
 	}
 
 	/**
@@ -412,13 +329,6 @@ export class LicenseObject extends DurableObject<Env> {
 			"ServerInternalException",
 			"The change was made but its records are not yet queryable; retry the same request.",
 		);
-	}
-
-	// ---- commits shared by the seller's operations --------------------------------
-
-	private enqueueLicense(newVersion: boolean, now: number): void {
-		if (!this.header || !this.current) throw new Error("license not loaded");
-		this.store.enqueue(outbox.licenseRecord(this.header, this.current, newVersion, now), now);
 	}
 
 	// ---- the alarm (./alarm.ts decides what runs and when) ----------------------------
