@@ -346,7 +346,7 @@ async function signingKeyFor(
 }
 
 /** Drops every cached signing key (tests; or after revoking credentials in bulk). */
-export function clearSigningKeyCache(): void {
+export function clearSigningKeyCacheForTests(): void {
 	signingKeys.clear();
 }
 
