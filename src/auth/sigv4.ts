@@ -345,7 +345,7 @@ async function signingKeyFor(
 	return key;
 }
 
-/** Drops every cached signing key (tests; or after revoking credentials in bulk). */
+/** Tests only: drops every cached signing key (a revoked principal is refused by its record, not here). */
 export function clearSigningKeyCacheForTests(): void {
 	signingKeys.clear();
 }
