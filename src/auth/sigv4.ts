@@ -345,8 +345,8 @@ async function signingKeyFor(
 	return key;
 }
 
-/** Drops every cached signing key (tests; or after revoking credentials in bulk). */
-export function clearSigningKeyCache(): void {
+/** Tests only: drops every cached signing key (a revoked principal is refused by its record, not here). */
+export function clearSigningKeyCacheForTests(): void {
 	signingKeys.clear();
 }
 

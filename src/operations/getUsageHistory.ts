@@ -14,6 +14,12 @@ const BUCKET_S: Record<Granularity, number> = { HOUR: 3600, DAY: 86_400 };
 /** SPEC §8: the default window is the last 7 days; a reply holds at most 1,000 points per entitlement. */
 const DEFAULT_WINDOW_S = 7 * 86_400;
 const MAX_USAGE_POINTS = 1000;
+/**
+ * Points in one reply across the license's counted entitlements: a point is at most
+ * ~90 bytes of JSON, so a reply stays under 1 MiB, as a list page does (SPEC §11),
+ * however many entitlements the license counts.
+ */
+export const MAX_REPLY_POINTS = 10_000;
 
 /**
  * SPEC §8, from D1 (eventually consistent: a borrow shows once its license's outbox
@@ -50,15 +56,24 @@ export const getUsageHistory: Operation = async ({ env, config, caller, input })
 	v.done();
 	redirectIfForeign(config, arn);
 
-	const { parties, rows } = await queryUsageHistory(env.DB, {
+	const { license, rows } = await queryUsageHistory(env.DB, {
 		licenseArn: arn,
 		startS,
 		endS,
 		bucketS,
+		maxPoints: MAX_REPLY_POINTS,
 	});
-	if (!parties) throw new AwsError("ResourceNotFoundException", `License ${arn} does not exist.`);
-	if (!mayConsume(parties.issuerAccount, parties.beneficiaryAccount, caller.accountId)) {
+	if (!license) throw new AwsError("ResourceNotFoundException", `License ${arn} does not exist.`);
+	if (!mayConsume(license.issuerAccount, license.beneficiaryAccount, caller.accountId)) {
 		throw new AwsError("AccessDeniedException", "Access to this license is denied.");
+	}
+	const points = (endS - startS) / bucketS;
+	const inAll = points * license.countedEntitlements;
+	if (inAll > MAX_REPLY_POINTS) {
+		throw new AwsError(
+			"ValidationException",
+			`1 validation error detected: The window holds ${points} ${granularity} points for each of the license's ${license.countedEntitlements} counted entitlements, ${inAll} in all; a reply holds at most ${MAX_REPLY_POINTS}: narrow it or use a coarser granularity`,
+		);
 	}
 	const entitlements = new Map<number, EntitlementUsageHistory>();
 	for (const row of rows) {

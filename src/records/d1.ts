@@ -265,6 +265,13 @@ export interface UsageHistoryQuery {
 	startS: number;
 	endS: number;
 	bucketS: number;
+	/** Points a reply may hold across the license's counted entitlements; past it no rows are computed. */
+	maxPoints: number;
+}
+
+/** Who may read a license's history, and how many counted entitlements (rows per bucket) it has. */
+export interface UsageHistoryLicense extends LicenseParties {
+	countedEntitlements: number;
 }
 
 export interface UsageHistoryRow {
@@ -293,23 +300,33 @@ export interface UsageHistoryRow {
  */
 const USAGE_HISTORY_SQL = `
 WITH RECURSIVE
-	-- D1 binds every JS number as REAL: made integers once, so bucket arithmetic stays exact.
-	p(first, stop, size) AS (SELECT CAST(?2 AS INTEGER), CAST(?3 AS INTEGER), CAST(?4 AS INTEGER)),
-	buckets(b) AS (
-		SELECT first FROM p
-		UNION ALL SELECT b + size FROM buckets, p WHERE b + size < stop
-	),
 	ents AS MATERIALIZED (
 		SELECT CAST(j.key AS INTEGER) AS pos, j.value ->> '$.Name' AS name, j.value ->> '$.Unit' AS unit
 		FROM licenses l, json_each(l.doc, '$.Entitlements') j
 		WHERE l.license_arn = ?1 AND j.value ->> '$.Unit' <> 'None'
 	),
+	-- D1 binds every JS number as REAL: made integers once, so bucket arithmetic stays exact.
+	-- A window holding more than ?7 points in all (buckets × counted entitlements) is
+	-- emptied (stop = first), so a refused request computes nothing.
+	w(first, stop, size) AS (SELECT CAST(?2 AS INTEGER), CAST(?3 AS INTEGER), CAST(?4 AS INTEGER)),
+	p(first, stop, size) AS (
+		SELECT first,
+			CASE WHEN (SELECT COUNT(*) FROM ents) * ((stop - first) / size) <= CAST(?7 AS INTEGER)
+				THEN stop ELSE first END,
+			size
+		FROM w
+	),
+	buckets(b) AS (
+		SELECT first FROM p WHERE stop > first
+		UNION ALL SELECT b + size FROM buckets, p WHERE b + size < stop
+	),
 	leases AS MATERIALIZED (
 		SELECT e.name, CAST(x.value ->> '$.Value' AS INTEGER) AS qty,
 			unixepoch(c.issued_at) AS t0, unixepoch(COALESCE(c.returned_at, c.expires_at)) AS t1
-		FROM checkouts c, json_each(c.entitlements) x
+		FROM p, checkouts c, json_each(c.entitlements) x
 		JOIN ents e ON e.name = x.value ->> '$.Name' AND e.unit = x.value ->> '$.Unit'
-		WHERE c.license_arn = ?1 AND c.issued_at < ?6 AND COALESCE(c.returned_at, c.expires_at) > ?5
+		WHERE p.stop > p.first
+			AND c.license_arn = ?1 AND c.issued_at < ?6 AND COALESCE(c.returned_at, c.expires_at) > ?5
 	),
 	events(name, t, delta, starts) AS (
 		SELECT name, t0, qty, 1 FROM leases
@@ -343,21 +360,23 @@ function storedTime(ms: number): string {
 export async function queryUsageHistory(
 	db: D1Database,
 	q: UsageHistoryQuery,
-): Promise<{ parties: LicenseParties | null; rows: UsageHistoryRow[] }> {
+): Promise<{ license: UsageHistoryLicense | null; rows: UsageHistoryRow[] }> {
 	const iso = (s: number) => storedTime(s * 1000).replace(".000Z", "Z");
-	const [parties, history] = await db.batch([
+	const [license, history] = await db.batch([
 		db
 			.prepare(
-				`SELECT issuer_account AS issuerAccount, beneficiary_account AS beneficiaryAccount
+				`SELECT issuer_account AS issuerAccount, beneficiary_account AS beneficiaryAccount,
+					(SELECT COUNT(*) FROM json_each(doc, '$.Entitlements') j
+						WHERE j.value ->> '$.Unit' <> 'None') AS countedEntitlements
 				 FROM licenses WHERE license_arn = ?1`,
 			)
 			.bind(q.licenseArn),
 		db
 			.prepare(USAGE_HISTORY_SQL)
-			.bind(q.licenseArn, q.startS, q.endS, q.bucketS, iso(q.startS), iso(q.endS)),
+			.bind(q.licenseArn, q.startS, q.endS, q.bucketS, iso(q.startS), iso(q.endS), q.maxPoints),
 	]);
 	return {
-		parties: ((parties?.results ?? [])[0] as LicenseParties | undefined) ?? null,
+		license: ((license?.results ?? [])[0] as UsageHistoryLicense | undefined) ?? null,
 		rows: (history?.results ?? []) as UsageHistoryRow[],
 	};
 }

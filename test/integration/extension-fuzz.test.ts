@@ -1,8 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, it } from "vitest";
 import { expectOk } from "../helpers/expectations";
+import { fuzzExtensionOperations } from "../helpers/extensionFuzz";
 import { checkoutBody, licenseInput } from "../helpers/fixtures";
 import {
 	badArn,
@@ -16,7 +17,7 @@ import {
 } from "../helpers/fuzzRequests";
 import { ISSUER, OTHER } from "../helpers/principals";
 import { stubOf } from "../helpers/storage";
-import { call, signedRequest, workerFetch } from "../helpers/wire";
+import { call } from "../helpers/wire";
 
 /**
  * Property-based fuzz of the two D1-backed extension operations (SPEC §8): hostile,
@@ -222,45 +223,12 @@ beforeAll(async () => {
 
 describe("fuzz: hostile GetUsageHistory and ListAuditEvents requests", () => {
 	it(`answers ${PARAMETERS.numRuns} of them with a documented shape or an AWS error, never a 5xx or a token`, async () => {
-		const request = fc
-			.constantFrom(...OPERATIONS)
-			.chain((op) => bodyArbitrary(op).map((body) => ({ op, body })));
-		const statuses = new Map<string, number>();
-		const details = await fc.check(
-			fc.asyncProperty(request, async ({ op, body }) => {
-				const req = await signedRequest(op, body, ISSUER, {
-					"x-amz-target": `EdgeLicenseManager.${op}`,
-				});
-				const res = await workerFetch(req);
-				const text = await res.text();
-				const key = `${op} ${res.status}`;
-				statuses.set(key, (statuses.get(key) ?? 0) + 1);
-				const problem = problemWith(op, res, text);
-				if (problem) throw new Error(problem);
-			}),
-			PARAMETERS,
-		);
-		if (details.failed) {
-			const example = details.counterexample?.[0];
-			const body = example
-				? typeof example.body === "string"
-					? example.body.slice(0, 600)
-					: "bytes"
-				: "";
-			throw new Error(
-				`seed ${details.seed}, path ${details.counterexamplePath}: ${example?.op} ${JSON.stringify(body)}: ${
-					details.errorInstance instanceof Error
-						? details.errorInstance.message
-						: String(details.errorInstance)
-				}`.toWellFormed(),
-			);
-		}
-		// Both operations were reached, and both answered successes as well as errors.
-		if (!PARAMETERS.path) {
-			for (const op of OPERATIONS) {
-				expect(statuses.get(`${op} 200`) ?? 0, `seed ${PARAMETERS.seed}`).toBeGreaterThan(0);
-				expect(statuses.get(`${op} 400`) ?? 0, `seed ${PARAMETERS.seed}`).toBeGreaterThan(0);
-			}
-		}
+		await fuzzExtensionOperations({
+			operations: OPERATIONS,
+			caller: ISSUER,
+			bodyArbitrary,
+			problemWith,
+			parameters: PARAMETERS,
+		});
 	}, 180_000);
 });

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { isServiceError } from "../../src/client";
 import { isoSeconds, setClockOffsetForTests } from "../../src/clock";
+import { queryUsageHistory } from "../../src/records/d1";
 import { expectAlarmRan, expectAwsError, expectOk } from "../helpers/expectations";
 import { checkoutBody, createLicense } from "../helpers/fixtures";
 import { OTHER } from "../helpers/principals";
@@ -328,6 +329,90 @@ describe("GetUsageHistory bounds and access", () => {
 			}),
 			"ValidationException",
 			/holds 1001 DAY points; at most 1000 are allowed/,
+		);
+	});
+
+	it("keeps a reply under 10,000 points across the counted entitlements, computing nothing for a refused window", async () => {
+		setNow(H0);
+		// 11 counted entitlements (and one uncounted, which has no points).
+		const counted = Array.from({ length: 11 }, (_, i) => ({
+			Name: `Feature${i}`,
+			Unit: "Count" as const,
+			MaxCount: 5,
+		}));
+		const arn = await createLicense({
+			Entitlements: [...counted, { Name: "Tier", Unit: "None", Value: "Enterprise" }],
+		});
+		await checkout(arn, [{ Name: "Feature3", Unit: "Count", Value: "2" }]);
+		await drain(arn);
+		// 909 hours × 11 = 9,999 points: one reply.
+		const ok = points(
+			expectOk(
+				await extensionCall("GetUsageHistory", {
+					LicenseArn: arn,
+					Start: iso(H0 - 908 * HOUR),
+					End: iso(H0 + 1000),
+				}),
+			),
+		);
+		expect(Object.keys(ok)).toEqual(counted.map((e) => `${e.Name}/Count`));
+		expect(Object.values(ok).map((p) => p.length)).toEqual(counted.map(() => 909));
+		expect(ok["Feature3/Count"]?.at(-1)).toEqual([iso(H0), 2, 1]);
+		// 910 hours × 11 = 10,010: refused, naming both factors.
+		expectAwsError(
+			await extensionCall("GetUsageHistory", {
+				LicenseArn: arn,
+				Start: iso(H0 - 909 * HOUR),
+				End: iso(H0 + 1000),
+			}),
+			"ValidationException",
+			"1 validation error detected: The window holds 910 HOUR points for each of the license's 11 counted entitlements, 10010 in all; a reply holds at most 10000: narrow it or use a coarser granularity",
+		);
+		// D1 itself computes no rows past the bound (the guard is in the query, not only here).
+		const window = {
+			licenseArn: arn,
+			startS: (H0 - 909 * HOUR) / 1000,
+			endS: (H0 + HOUR) / 1000,
+			bucketS: 3600,
+		};
+		const refused = await queryUsageHistory(env.DB, { ...window, maxPoints: 10_009 });
+		expect(refused.license?.countedEntitlements).toBe(11);
+		expect(refused.rows).toEqual([]);
+		const allowed = await queryUsageHistory(env.DB, { ...window, maxPoints: 10_010 });
+		expect(allowed.rows).toHaveLength(10_010);
+		// The same window by day fits (39 × 11).
+		const byDay = points(
+			expectOk(
+				await extensionCall("GetUsageHistory", {
+					LicenseArn: arn,
+					Start: iso(H0 - 909 * HOUR),
+					End: iso(H0 + 1000),
+					Granularity: "DAY",
+				}),
+			),
+		);
+		expect(byDay["Feature3/Count"]).toHaveLength(39);
+	});
+
+	it("refuses the default 7-day window on a license counting more than 59 entitlements, and answers by day", async () => {
+		setNow(H0);
+		const arn = await createLicense({
+			Entitlements: Array.from({ length: 60 }, (_, i) => ({
+				Name: `F${i}`,
+				Unit: "Count" as const,
+				MaxCount: 1,
+			})),
+		});
+		expectAwsError(
+			await extensionCall("GetUsageHistory", { LicenseArn: arn }),
+			"ValidationException",
+			/holds 168 HOUR points for each of the license's 60 counted entitlements, 10080 in all/,
+		);
+		const byDay = expectOk(
+			await extensionCall("GetUsageHistory", { LicenseArn: arn, Granularity: "DAY" }),
+		);
+		expect(Object.values(points(byDay)).map((p) => p.length)).toEqual(
+			Array.from({ length: 60 }, () => 7),
 		);
 	});
 

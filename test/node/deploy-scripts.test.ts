@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { offlineEnv, runScript } from "./offline";
 
 // The scripts docs/deploy.md runs, on their failure paths: each must answer in one line
 // (exit status 1, no stack trace) before anything reaches Cloudflare. No test here
@@ -11,31 +11,8 @@ const scratch = mkdtempSync(join(tmpdir(), "elm-deploy-scripts-"));
 const home = join(scratch, "home");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function offlineEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {};
-	for (const [k, v] of Object.entries(process.env))
-		if (!/^(CLOUDFLARE_|CF_|WRANGLER_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
-	return {
-		...env,
-		HOME: home,
-		XDG_CONFIG_HOME: join(home, ".config"),
-		CI: "true",
-		CLOUDFLARE_AUTH_USE_KEYRING: "false",
-		WRANGLER_SEND_METRICS: "false",
-		HTTPS_PROXY: "http://127.0.0.1:9",
-		HTTP_PROXY: "http://127.0.0.1:9",
-		...extra,
-	};
-}
-
 function run(script: string, args: string[], extra: NodeJS.ProcessEnv = {}) {
-	const res = spawnSync("node", [script, ...args], {
-		encoding: "utf8",
-		stdio: ["ignore", "pipe", "pipe"],
-		env: offlineEnv(extra),
-		timeout: 120_000,
-	});
-	return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+	return runScript(script, args, offlineEnv(home, extra));
 }
 
 /** A failure: exit status 1, nothing on stdout, exactly `error: <line>` on stderr. */

@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importBoxKey, openSecret } from "../../src/auth/secretBox";
+import { offlineEnv, runScript } from "./offline";
 
 // `npm run principal` against a throwaway local D1 (wrangler's --persist-to), as an operator runs it.
 const dir = mkdtempSync(join(tmpdir(), "elm-principal-"));
@@ -23,39 +24,8 @@ function run(...args: string[]): string {
 }
 
 /** The CLI's exit status and both streams, for the cases that must fail. */
-function runFailing(
-	args: string[],
-	env: NodeJS.ProcessEnv = process.env,
-): { status: number | null; stdout: string; stderr: string } {
-	const res = spawnSync("node", ["scripts/principal.mjs", ...args], {
-		encoding: "utf8",
-		stdio: ["ignore", "pipe", "pipe"],
-		env,
-		timeout: 60_000,
-	});
-	return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-}
-
-/**
- * An environment with no Cloudflare credentials and no way out: no token or key
- * variables, an empty HOME (no `wrangler login` state), no keyring, and a proxy on a
- * closed local port, so any request wrangler might still try fails at once.
- */
-function offlineEnv(home: string): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {};
-	for (const [k, v] of Object.entries(process.env))
-		if (!/^(CLOUDFLARE_|CF_|WRANGLER_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
-	return {
-		...env,
-		HOME: home,
-		XDG_CONFIG_HOME: join(home, ".config"),
-		CI: "true",
-		CLOUDFLARE_AUTH_USE_KEYRING: "false",
-		WRANGLER_SEND_METRICS: "false",
-		HTTPS_PROXY: "http://127.0.0.1:9",
-		HTTP_PROXY: "http://127.0.0.1:9",
-		PRINCIPAL_SECRET_KEY: boxKey,
-	};
+function runFailing(args: string[], env: NodeJS.ProcessEnv = process.env) {
+	return runScript("scripts/principal.mjs", args, env, 60_000);
 }
 
 function query(sql: string): Record<string, unknown>[] {
@@ -196,7 +166,7 @@ describe("npm run principal", () => {
 					'[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "x-production"\n' +
 					'database_id = "3f0c6a52-8d2e-4b7e-9b1a-2a4f6c1d9e07"\n',
 			);
-			const env = offlineEnv(home);
+			const env = offlineEnv(home, { PRINCIPAL_SECRET_KEY: boxKey });
 			for (const args of [
 				["create", "--account", "123456789012", "--remote"],
 				["revoke", "--access-key", "AKIANOSUCHKEY0000000", "--remote"],

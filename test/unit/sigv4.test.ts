@@ -4,7 +4,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
 	type CredentialLookup,
-	clearSigningKeyCache,
+	clearSigningKeyCacheForTests,
 	computeSignature,
 	EMPTY_SHA256,
 	parseAuthorization,
@@ -50,7 +50,7 @@ function lookupOf(table: Record<string, string>): CredentialLookup & ReturnType<
 
 let lookup: ReturnType<typeof lookupOf>;
 beforeEach(() => {
-	clearSigningKeyCache();
+	clearSigningKeyCacheForTests();
 	lookup = lookupOf({ [AKID]: SECRET });
 });
 

@@ -1,68 +1,26 @@
 /**
  * The AWS License Manager shapes the console reads and sends (PascalCase, as on the
- * wire; `license-manager/2018-08-01`). Only the members the console uses.
+ * wire; `license-manager/2018-08-01`): the license's shapes from the service's model,
+ * and the requests and replies around them (only the members the console uses).
  */
 
-export type LicenseStatus =
-	| "AVAILABLE"
-	| "PENDING_AVAILABLE"
-	| "DEACTIVATED"
-	| "SUSPENDED"
-	| "EXPIRED"
-	| "PENDING_DELETE"
-	| "DELETED";
+import type {
+	ConsumptionConfiguration,
+	Entitlement,
+	License,
+	LicenseStatus,
+	Metadata,
+} from "../../../src/license/model";
 
-export const LICENSE_STATUSES: readonly LicenseStatus[] = [
-	"AVAILABLE",
-	"PENDING_AVAILABLE",
-	"DEACTIVATED",
-	"SUSPENDED",
-	"EXPIRED",
-	"PENDING_DELETE",
-	"DELETED",
-];
-
-export interface Entitlement {
-	Name: string;
-	Unit: string;
-	Value?: string;
-	MaxCount?: number;
-	Overage?: boolean;
-	AllowCheckIn?: boolean;
-}
-
-export interface Metadata {
-	Name: string;
-	Value: string;
-}
-
-export interface BorrowConfiguration {
-	AllowEarlyCheckIn: boolean;
-	MaxTimeToLiveInMinutes: number;
-}
-
-export interface ConsumptionConfiguration {
-	RenewType?: string;
-	ProvisionalConfiguration?: { MaxTimeToLiveInMinutes: number };
-	BorrowConfiguration?: BorrowConfiguration;
-}
-
-export interface License {
-	LicenseArn: string;
-	LicenseName: string;
-	ProductName: string;
-	ProductSKU: string;
-	Issuer: { Name: string; SignKey?: string; KeyFingerprint?: string };
-	HomeRegion: string;
-	Status: LicenseStatus;
-	Validity: { Begin: string; End?: string };
-	Beneficiary: string;
-	Entitlements: Entitlement[];
-	ConsumptionConfiguration: ConsumptionConfiguration;
-	LicenseMetadata?: Metadata[];
-	CreateTime?: string;
-	Version: string;
-}
+// The license's own shapes are the service's (one declaration, in its model).
+export {
+	type ConsumptionConfiguration,
+	type Entitlement,
+	LICENSE_STATUSES,
+	type License,
+	type LicenseStatus,
+	type Metadata,
+} from "../../../src/license/model";
 
 /** `ConsumedValue` and `MaxCount` are strings on the wire (unlike Entitlement.MaxCount). */
 export interface EntitlementUsage {
@@ -93,6 +51,9 @@ export interface GetLicenseUsageOutput {
 	LicenseUsage: { EntitlementUsages?: EntitlementUsage[] };
 }
 
+/** An entitlement as sent: the unit is whatever the form holds, and the service judges it. */
+export type EntitlementInput = Omit<Entitlement, "Unit"> & { Unit: string };
+
 /** What CreateLicense and CreateLicenseVersion share. */
 export interface LicenseBodyInput {
 	LicenseName: string;
@@ -100,7 +61,7 @@ export interface LicenseBodyInput {
 	Issuer: { Name: string; SignKey?: string };
 	HomeRegion: string;
 	Validity: { Begin: string; End?: string };
-	Entitlements: Entitlement[];
+	Entitlements: EntitlementInput[];
 	ConsumptionConfiguration: ConsumptionConfiguration;
 	LicenseMetadata?: Metadata[];
 	ClientToken: string;

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { isUnknownOperation } from "../api/errors";
 import type { Borrow, BorrowStatus, ExtensionApi, RevokeBorrowOutput } from "../api/extension";
-import { currentToken, firstPage, nextPage, previousPage } from "../view/paging";
+import { currentToken, firstPage } from "../view/paging";
 import { ErrorNote, Loading, Pager, Time, Unavailable } from "./common";
 import { useAsync } from "./hooks";
 
@@ -180,8 +180,7 @@ export function Borrows({
 						label="Borrow pages"
 						paging={paging}
 						nextToken={page.value.NextToken}
-						onPrevious={() => setPaging(previousPage(paging))}
-						onNext={() => setPaging(nextPage(paging, page.value.NextToken))}
+						setPaging={setPaging}
 					/>
 				</>
 			) : null}

@@ -4,7 +4,7 @@ import type { ExtensionApi } from "../api/extension";
 import type { LicenseManagerApi } from "../api/licenseManager";
 import type { License } from "../api/types";
 import { showMinutes } from "../view/format";
-import { currentToken, firstPage, nextPage, previousPage } from "../view/paging";
+import { currentToken, firstPage } from "../view/paging";
 import { borrowPolicy, otherMetadata } from "../view/policy";
 import { countedUsageBars, showLimit } from "../view/usage";
 import { AuditTrail } from "./AuditTrail";
@@ -140,8 +140,7 @@ function Versions({ api, arn, round }: { api: LicenseManagerApi; arn: string; ro
 				label="Version pages"
 				paging={paging}
 				nextToken={page.value.NextToken}
-				onPrevious={() => setPaging(previousPage(paging))}
-				onNext={() => setPaging(nextPage(paging, page.value.NextToken))}
+				setPaging={setPaging}
 			/>
 		</>
 	);

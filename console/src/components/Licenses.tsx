@@ -3,7 +3,7 @@ import type { LicenseManagerApi } from "../api/licenseManager";
 import { type Filter, LICENSE_STATUSES, type License } from "../api/types";
 import { licenseHref } from "../route";
 import { firstLicenseCommand } from "../view/createForm";
-import { currentToken, firstPage, nextPage, previousPage } from "../view/paging";
+import { currentToken, firstPage } from "../view/paging";
 import { countedUsageBars } from "../view/usage";
 import { Bar, ErrorNote, Loading, Pager } from "./common";
 import { useAsync } from "./hooks";
@@ -160,8 +160,7 @@ export function Licenses({
 						label="License pages"
 						paging={paging}
 						nextToken={page.value.NextToken}
-						onPrevious={() => setPaging(previousPage(paging))}
-						onNext={() => setPaging(nextPage(paging, page.value.NextToken))}
+						setPaging={setPaging}
 					/>
 				</>
 			) : null}

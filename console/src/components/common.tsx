@@ -2,7 +2,7 @@ import type { ComponentChildren } from "preact";
 import { describeError } from "../api/errors";
 import { showTime } from "../view/format";
 import type { Paging } from "../view/paging";
-import { hasPrevious, pageLabel } from "../view/paging";
+import { hasPrevious, nextPage, pageLabel, previousPage } from "../view/paging";
 import type { UsageBar } from "../view/usage";
 
 /** A time in the browser's zone; hover shows the exact UTC instant. */
@@ -60,27 +60,36 @@ export function Unavailable({ operation }: { operation: string }) {
 	);
 }
 
+/** Previous/Next over a keyed listing: `paging` is where the view is, `nextToken` the page's. */
 export function Pager({
 	paging,
+	setPaging,
 	nextToken,
-	onPrevious,
-	onNext,
 	label,
 }: {
 	paging: Paging;
+	setPaging: (next: Paging) => void;
 	nextToken: string | undefined;
-	onPrevious: () => void;
-	onNext: () => void;
 	label: string;
 }) {
 	if (!hasPrevious(paging) && !nextToken) return null;
 	return (
 		<nav class="pager" aria-label={label}>
-			<button type="button" class="secondary" onClick={onPrevious} disabled={!hasPrevious(paging)}>
+			<button
+				type="button"
+				class="secondary"
+				onClick={() => setPaging(previousPage(paging))}
+				disabled={!hasPrevious(paging)}
+			>
 				Previous
 			</button>
 			<span>{pageLabel(paging)}</span>
-			<button type="button" class="secondary" onClick={onNext} disabled={!nextToken}>
+			<button
+				type="button"
+				class="secondary"
+				onClick={() => setPaging(nextPage(paging, nextToken))}
+				disabled={!nextToken}
+			>
 				Next
 			</button>
 		</nav>

@@ -1,4 +1,4 @@
-import type { CreateLicenseInput, Entitlement, Metadata } from "../api/types";
+import type { CreateLicenseInput, EntitlementInput, Metadata } from "../api/types";
 
 /** What the create-license form holds: text as typed, turned into CreateLicense's input on submit. */
 export interface EntitlementRow {
@@ -52,7 +52,7 @@ export function emptyForm(homeRegion: string, today: Date = new Date()): CreateF
 
 const dateToIso = (d: string) => `${d}T00:00:00Z`;
 
-function entitlement(row: EntitlementRow): Entitlement {
+function entitlement(row: EntitlementRow): EntitlementInput {
 	const name = row.name.trim();
 	if (row.unit === "None") {
 		return row.amount.trim()
