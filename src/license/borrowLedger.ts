@@ -166,7 +166,7 @@ export class BorrowLedger {
 					"ExtendLicenseConsumption",
 					license.LicenseArn,
 					now,
-					borrow.token,
+					borrow.borrowId,
 				),
 				now,
 			);

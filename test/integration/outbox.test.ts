@@ -377,3 +377,25 @@ describe("idempotent D1 writes", () => {
 		).toBe(2);
 	});
 });
+
+describe("what the object's outbox holds about a borrow", () => {
+	it("names the borrow by its BorrowId in every audit record (checkout, extend, check-in), never by its consumption token", async () => {
+		const arn = await createLicense(licenseInput({ ConsumptionConfiguration: DAY_TTL }));
+		const token = (await checkoutCall(checkoutBody(arn))).json.LicenseConsumptionToken as string;
+		expect(
+			(await call("ExtendLicenseConsumption", { LicenseConsumptionToken: token })).status,
+		).toBe(200);
+		expect((await call("CheckInLicense", { LicenseConsumptionToken: token })).status).toBe(200);
+		const records = (await objectRows(arn, "SELECT record FROM outbox ORDER BY id")).flatMap((r) =>
+			[JSON.parse(r.record as string) as OutboxRecord | OutboxRecord[]].flat(),
+		);
+		const audits = records.filter((r) => r.kind === "audit");
+		// (CreateLicense's record left with its reply: seller operations wait for D1.)
+		expect(audits.map((r) => [r.operation, r.detail])).toEqual([
+			["CheckoutBorrowLicense", borrowIdOf(token)],
+			["ExtendLicenseConsumption", borrowIdOf(token)],
+			["CheckInLicense", borrowIdOf(token)],
+		]);
+		for (const audit of audits) expect(JSON.stringify(audit)).not.toContain(token);
+	});
+});
