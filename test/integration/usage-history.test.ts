@@ -345,26 +345,21 @@ describe("GetUsageHistory bounds and access", () => {
 		});
 		await checkout(arn, [{ Name: "Feature3", Unit: "Count", Value: "2" }]);
 		await drain(arn);
+		const history = (hoursBack: number, extra: Record<string, unknown> = {}) =>
+			extensionCall("GetUsageHistory", {
+				LicenseArn: arn,
+				Start: iso(H0 - hoursBack * HOUR),
+				End: iso(H0 + 1000),
+				...extra,
+			});
 		// 909 hours × 11 = 9,999 points: one reply.
-		const ok = points(
-			expectOk(
-				await extensionCall("GetUsageHistory", {
-					LicenseArn: arn,
-					Start: iso(H0 - 908 * HOUR),
-					End: iso(H0 + 1000),
-				}),
-			),
-		);
+		const ok = points(expectOk(await history(908)));
 		expect(Object.keys(ok)).toEqual(counted.map((e) => `${e.Name}/Count`));
 		expect(Object.values(ok).map((p) => p.length)).toEqual(counted.map(() => 909));
 		expect(ok["Feature3/Count"]?.at(-1)).toEqual([iso(H0), 2, 1]);
 		// 910 hours × 11 = 10,010: refused, naming both factors.
 		expectAwsError(
-			await extensionCall("GetUsageHistory", {
-				LicenseArn: arn,
-				Start: iso(H0 - 909 * HOUR),
-				End: iso(H0 + 1000),
-			}),
+			await history(909),
 			"ValidationException",
 			"1 validation error detected: The window holds 910 HOUR points for each of the license's 11 counted entitlements, 10010 in all; a reply holds at most 10000: narrow it or use a coarser granularity",
 		);
@@ -381,16 +376,7 @@ describe("GetUsageHistory bounds and access", () => {
 		const allowed = await queryUsageHistory(env.DB, { ...window, maxPoints: 10_010 });
 		expect(allowed.rows).toHaveLength(10_010);
 		// The same window by day fits (39 × 11).
-		const byDay = points(
-			expectOk(
-				await extensionCall("GetUsageHistory", {
-					LicenseArn: arn,
-					Start: iso(H0 - 909 * HOUR),
-					End: iso(H0 + 1000),
-					Granularity: "DAY",
-				}),
-			),
-		);
+		const byDay = points(expectOk(await history(909, { Granularity: "DAY" })));
 		expect(byDay["Feature3/Count"]).toHaveLength(39);
 	});
 
