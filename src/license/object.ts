@@ -63,7 +63,19 @@ export class LicenseObject extends DurableObject<Env> {
 		this.ledger = new BorrowLedger(this.store, ctx.storage, this.alarms, view);
 		this.seller = new SellerCommits({
 			store: this.store,
-			storage: ctx.storage,
+			// A seller commit reloads the license inside its transaction (its outbox record
+			// is built from the new version); if the transaction then rolls back, the
+			// in-memory license is read again so it never shows an uncommitted change.
+			storage: {
+				transactionSync: <T>(commit: () => T): T => {
+					try {
+						return ctx.storage.transactionSync(commit);
+					} catch (err) {
+						this.reload();
+						throw err;
+					}
+				},
+			},
 			license: () => ({ header: this.header, current: this.current }),
 			reload: () => this.reload(),
 			migrateSchema: () => this.migrateSchema(),

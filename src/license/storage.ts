@@ -197,20 +197,30 @@ type Column<Field extends string> = Field extends `${infer Head}${infer Rest}`
 	? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${Column<Rest>}`
 	: Field;
 
+/** The columns of T's fields that `C` does not list. */
+type MissingColumns<T, C extends readonly string[]> = Exclude<Column<keyof T & string>, C[number]>;
+
 /**
- * Reads rows whose columns are their fields' names in snake_case (each name is
- * checked against the type's fields), each column's value as it is (SQL NULL as
- * null), in the order listed. The header and borrows share it, so a column they gain
- * is one name in a list rather than one more hand-written line of a mapping.
+ * Reads rows whose columns are their fields' names in snake_case, each column's
+ * value as it is (SQL NULL, or a column the row lacks, as null), in the order listed.
+ * The compiler checks the list both ways: every name is a field of T, and every
+ * field of T is listed. The header and borrows share it, so a column they gain is
+ * one name in a list rather than one more hand-written line of a mapping.
  */
-function rowReader<T>(columns: readonly Column<keyof T & string>[]): (r: Row) => T {
-	const fields = columns.map(
-		(column) => [column, column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] as const,
-	);
-	return (r) => Object.fromEntries(fields.map(([column, field]) => [field, r[column]])) as T;
+function rowReader<T>() {
+	return <const C extends readonly Column<keyof T & string>[]>(
+		columns: C &
+			([MissingColumns<T, C>] extends [never] ? unknown : { missing: MissingColumns<T, C> }),
+	): ((r: Row) => T) => {
+		const fields = columns.map(
+			(column) => [column, column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] as const,
+		);
+		return (r) =>
+			Object.fromEntries(fields.map(([column, field]) => [field, r[column] ?? null])) as T;
+	};
 }
 
-const toHeader = rowReader<LicenseHeader>([
+const toHeader = rowReader<LicenseHeader>()([
 	"arn",
 	"license_id",
 	"issuer_account",
@@ -222,7 +232,7 @@ const toHeader = rowReader<LicenseHeader>([
 	"deleted_at",
 ]);
 
-const borrowColumns = rowReader<Omit<Borrow, "leases">>([
+const borrowColumns = rowReader<Omit<Borrow, "leases">>()([
 	"token",
 	"borrow_id",
 	"account_id",

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import {
 	CheckInLicenseCommand,
 	CreateLicenseVersionCommand,
@@ -10,7 +11,7 @@ import { advanceClockForTests, clock, isoSeconds } from "../../src/clock";
 import { expectAwsError, expectSdkError } from "../helpers/expectations";
 import { checkoutBody, createLicense, HOUR, uniqueToken } from "../helpers/fixtures";
 import { borrow, sdkClient, versionInput } from "../helpers/sdk";
-import { d1Rows } from "../helpers/storage";
+import { d1Rows, objectRows, stubOf } from "../helpers/storage";
 import { call, licenseText, usage, usageText } from "../helpers/wire";
 
 const client = sdkClient();
@@ -59,6 +60,34 @@ describe("CreateLicenseVersion", () => {
 		expect(entitlementUsages).toEqual([
 			{ Name: "Seats", ConsumedValue: "0", MaxCount: "9", Unit: "Count" },
 		]);
+	});
+
+	it("a version whose commit rolls back leaves the license as stored, in memory too; the next one is version 2", async () => {
+		const arn = await createLicense({ LicenseName: "Original" });
+		const original = await licenseText(arn);
+		// The outbox table parked: the commit's last statement fails, after the version rows.
+		const parkOutbox = (sql: string) =>
+			runInDurableObject(stubOf(arn), (_, state) => {
+				state.storage.sql.exec(sql);
+			});
+		await parkOutbox("ALTER TABLE outbox RENAME TO outbox_parked");
+		expectAwsError(
+			await call(
+				"CreateLicenseVersion",
+				await versionInput(arn, { LicenseName: "Rolled back", SourceVersion: "1" }),
+			),
+			"ServerInternalException",
+			"The server experienced an internal error. Try again.",
+		);
+		expect(await licenseText(arn)).toBe(original);
+		expect(await objectRows(arn, "SELECT version FROM versions")).toEqual([{ version: 1 }]);
+		await parkOutbox("ALTER TABLE outbox_parked RENAME TO outbox");
+		const v2 = await createVersion(arn, { LicenseName: "Second", SourceVersion: "1" });
+		expect(v2).toMatchObject({ LicenseArn: arn, Version: "2" });
+		expect(JSON.parse(await licenseText(arn)).License).toMatchObject({
+			LicenseName: "Second",
+			Version: "2",
+		});
 	});
 
 	it("concurrent versions from the same SourceVersion: exactly one wins, the rest → ConflictException", async () => {
