@@ -21,6 +21,9 @@ export interface Borrow {
 	Expiration: string;
 	Status: BorrowStatus;
 	EndedAt?: string;
+	/** A REVOKED borrow: when the issuer revoked it, and the `Reason` it gave, if any. */
+	RevokedAt?: string;
+	RevokeReason?: string;
 }
 
 export interface ListBorrowsInput {

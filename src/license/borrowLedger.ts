@@ -103,6 +103,7 @@ export class BorrowLedger {
 				// The signed exp: Extend moves expiresAt, never this (the revocation list needs it).
 				tokenExp: grant.expiresAt,
 				revokedAt: null,
+				revokeReason: null,
 				leases,
 			});
 			for (const lease of leases)

@@ -295,6 +295,8 @@ export function borrowView(borrow: Borrow): BorrowView {
 		Expiration: isoSeconds(borrow.expiresAt),
 		Status: borrow.status,
 		...(borrow.returnedAt !== null ? { EndedAt: isoSeconds(borrow.returnedAt) } : {}),
+		...(borrow.revokedAt !== null ? { RevokedAt: isoSeconds(borrow.revokedAt) } : {}),
+		...(borrow.revokeReason !== null ? { RevokeReason: borrow.revokeReason } : {}),
 	};
 }
 

@@ -159,6 +159,8 @@ export interface Borrow {
 	tokenExp: number;
 	/** When the issuer revoked it (RevokeBorrow answers this again on a repeat). */
 	revokedAt: number | null;
+	/** RevokeBorrow's `Reason`, if the issuer gave one. */
+	revokeReason: string | null;
 	leases: Lease[];
 }
 

@@ -244,6 +244,7 @@ const borrowColumns = rowReader<Omit<Borrow, "leases">>()([
 	"returned_at",
 	"token_exp",
 	"revoked_at",
+	"revoke_reason",
 ]);
 
 function toBorrow(r: Row): Borrow {

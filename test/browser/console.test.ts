@@ -282,6 +282,8 @@ describe("the operator console in Chromium", () => {
 				await sdk().send(new GetLicenseUsageCommand({ LicenseArn: server.demoLicenseArn }))
 			).LicenseUsage?.EntitlementUsages?.find((e) => e.Name === "Seats")?.ConsumedValue,
 		).toBe("3");
+		await live.getByLabel("Reason (optional, listed with the borrow)").fill("laptop lost");
+		await shot("license-revoke-confirm-1280");
 		await live.getByRole("button", { name: "Confirm revoke" }).click();
 		await live.getByText(`The service answered: borrow ${borrowId} is REVOKED since`).waitFor();
 
@@ -303,6 +305,12 @@ describe("the operator console in Chromium", () => {
 		expect(claims.revoked).toContainEqual(
 			expect.objectContaining({ jti: borrowId, reason: "REVOKED" }),
 		);
+		// Listed as revoked, with the reason given in the page.
+		await live.getByLabel("Show").selectOption("REVOKED");
+		await live
+			.locator("tbody tr", { hasText: "laptop-e2e" })
+			.getByText("REVOKED — laptop lost")
+			.waitFor();
 		await shot("license-revoked-1280");
 		await page.getByRole("link", { name: "← Licenses" }).click();
 		await page

@@ -5,7 +5,7 @@ import { AuditTrail } from "../../console/src/components/AuditTrail";
 import { Borrows } from "../../console/src/components/Borrows";
 import { UsageHistory } from "../../console/src/components/UsageHistory";
 import { ARN, activeBorrow, expiredBorrow, serverWithoutExtensions } from "./fixtures";
-import { button, choose, click, mount, text, until } from "./render";
+import { button, choose, click, mount, text, type, until } from "./render";
 
 function api(overrides: Partial<ExtensionApi>): ExtensionApi {
 	return { ...serverWithoutExtensions(), ...overrides };
@@ -68,11 +68,60 @@ describe("Live borrows (ListBorrows, RevokeBorrow; SPEC §8 fixtures)", () => {
 		);
 		await click(button(root, "Confirm revoke"));
 		await until(() => root.querySelector(".note.ok") !== null, "the answer");
+		// No reason typed: none sent.
 		expect(revokeBorrow).toHaveBeenCalledWith({ LicenseArn: ARN, BorrowId: "b-active-1" });
 		expect(text(root.querySelector(".note.ok") as Element)).toMatch(
 			/^The service answered: borrow b-active-1 is REVOKED since /,
 		);
 		expect(onRevoked).toHaveBeenCalledOnce();
+	});
+
+	it("sends the reason typed in the confirmation, and lists a revoked borrow with its reason", async () => {
+		const revokeBorrow = vi.fn(async () => ({
+			BorrowId: "b-active-1",
+			Status: "REVOKED" as const,
+			RevokedAt: "2026-11-30T10:30:00Z",
+		}));
+		const revoked = {
+			...activeBorrow,
+			Status: "REVOKED" as const,
+			EndedAt: "2026-11-30T10:30:00Z",
+			RevokedAt: "2026-11-30T10:30:00Z",
+			RevokeReason: "laptop stolen",
+		};
+		const listBorrows = vi.fn(async (input: { Status?: string }) => ({
+			Borrows: input.Status === "ACTIVE" ? [activeBorrow] : [revoked],
+		}));
+		const root = await mount(
+			<Borrows api={api({ listBorrows, revokeBorrow })} arn={ARN} round={0} onRevoked={() => {}} />,
+		);
+		await until(() => root.querySelector("tbody tr") !== null, "a row");
+		await click(button(root, "Revoke borrow b-active-1"));
+		await type(root.querySelector("#revoke-reason") as HTMLInputElement, "  laptop stolen ");
+		await click(button(root, "Confirm revoke"));
+		await until(() => root.querySelector(".note.ok") !== null, "the answer");
+		expect(revokeBorrow).toHaveBeenCalledWith({
+			LicenseArn: ARN,
+			BorrowId: "b-active-1",
+			Reason: "laptop stolen",
+		});
+		await choose(root.querySelector("#borrow-status") as HTMLSelectElement, "REVOKED");
+		await until(
+			() =>
+				text(root.querySelector("tbody td[data-label=Status]") as Element).startsWith("REVOKED"),
+			"the revoked row",
+		);
+		expect(text(root.querySelector("tbody td[data-label=Status]") as Element)).toBe(
+			"REVOKED — laptop stolen",
+		);
+		// A second revocation starts with an empty reason.
+		await choose(root.querySelector("#borrow-status") as HTMLSelectElement, "ACTIVE");
+		await until(
+			() => text(root.querySelector("tbody td[data-label=Status]") as Element) === "ACTIVE",
+			"the active row",
+		);
+		await click(button(root, "Revoke borrow b-active-1"));
+		expect((root.querySelector("#revoke-reason") as HTMLInputElement).value).toBe("");
 	});
 
 	it("Cancel leaves the borrow alone", async () => {

@@ -158,6 +158,8 @@ describe("RevokeBorrow of an active borrow", () => {
 				...(listed.Borrows as object[])[0],
 				Status: "REVOKED",
 				EndedAt: revoked.RevokedAt,
+				RevokedAt: revoked.RevokedAt,
+				RevokeReason: "Laptop reported stolen",
 			},
 		]);
 
@@ -260,7 +262,7 @@ describe("RevokeBorrow of an active borrow", () => {
 		);
 		expect(before.revoked.get(borrowIdOf(token))?.reason).toBe("CHECKED_IN");
 		advanceClockForTests(MINUTE);
-		expectOk(
+		const { RevokedAt } = expectOk(
 			await extensionCall("RevokeBorrow", { LicenseArn: arn, BorrowId: borrowIdOf(token) }, seller),
 		);
 		const after = await verifyRevocationList(
@@ -270,7 +272,20 @@ describe("RevokeBorrow of an active borrow", () => {
 		expect(after.revoked.get(borrowIdOf(token))?.reason).toBe("REVOKED");
 		expect(
 			expectOk(await extensionCall("ListBorrows", { LicenseArn: arn }, seller)).Borrows,
-		).toMatchObject([{ Status: "REVOKED", EndedAt: checkedInAt }]);
+		).toEqual([
+			expect.objectContaining({
+				Status: "REVOKED",
+				EndedAt: checkedInAt,
+				RevokedAt,
+			}),
+		]);
+		// No Reason given: none listed.
+		expect(
+			(
+				expectOk(await extensionCall("ListBorrows", { LicenseArn: arn }, seller))
+					.Borrows as object[]
+			)[0],
+		).not.toHaveProperty("RevokeReason");
 	});
 
 	it("refuses an expired borrow with ValidationException and changes nothing", async () => {

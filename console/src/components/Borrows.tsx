@@ -48,6 +48,7 @@ export function Borrows({
 	const [status, setStatus] = useState<BorrowStatus | "">("ACTIVE");
 	const [paging, setPaging] = useState(firstPage());
 	const [revoke, setRevoke] = useState<Revoke>({ step: "idle" });
+	const [reason, setReason] = useState("");
 	const [page] = useAsync(
 		() =>
 			api.listBorrows({
@@ -62,7 +63,12 @@ export function Borrows({
 	async function send(borrow: Borrow) {
 		setRevoke({ step: "sending", borrow });
 		try {
-			const answer = await api.revokeBorrow({ LicenseArn: arn, BorrowId: borrow.BorrowId });
+			const answer = await api.revokeBorrow({
+				LicenseArn: arn,
+				BorrowId: borrow.BorrowId,
+				// The service judges the reason (≤ 256 printable characters) and says what is wrong.
+				...(reason.trim() ? { Reason: reason.trim() } : {}),
+			});
 			setRevoke({ step: "answered", answer });
 			onRevoked();
 		} catch (error) {
@@ -114,6 +120,14 @@ export function Borrows({
 						{revoke.borrow.NodeId ? ` on node ${revoke.borrow.NodeId}` : ""}? Its quantities return
 						at once and its token goes on the revocation list.
 					</p>
+					<label for="revoke-reason">Reason (optional, listed with the borrow)</label>
+					<input
+						id="revoke-reason"
+						type="text"
+						maxLength={256}
+						value={reason}
+						onInput={(e) => setReason(e.currentTarget.value)}
+					/>
 					<button type="button" class="danger" onClick={() => send(revoke.borrow)}>
 						Confirm revoke
 					</button>
@@ -159,14 +173,20 @@ export function Borrows({
 									<td data-label="Expires">
 										<Time iso={b.Expiration} />
 									</td>
-									<td data-label="Status">{b.Status}</td>
+									<td data-label="Status">
+										{b.Status}
+										{b.RevokeReason ? <span class="muted"> — {b.RevokeReason}</span> : null}
+									</td>
 									<td data-label="Action">
 										{revocable(b) ? (
 											<button
 												type="button"
 												aria-label={`Revoke borrow ${b.BorrowId}`}
 												disabled={revoke.step === "sending"}
-												onClick={() => setRevoke({ step: "confirm", borrow: b })}
+												onClick={() => {
+													setReason("");
+													setRevoke({ step: "confirm", borrow: b });
+												}}
 											>
 												Revoke
 											</button>

@@ -66,6 +66,7 @@ export function borrow(overrides: Partial<Borrow> = {}): Borrow {
 		returnedAt: null,
 		tokenExp: T0 + 3_600_000,
 		revokedAt: null,
+		revokeReason: null,
 		leases: [{ name: "Seats", unit: "Count", value: "2", quantity: 2 }],
 		...overrides,
 	};
