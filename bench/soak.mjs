@@ -123,13 +123,18 @@ async function main() {
 
 	const inspector = await mf.getInspectorURL();
 	const HEAPS = ["core:user:product", "d1:db", "ratelimit:ns"];
+	// Every isolate workerd runs (Miniflare adds its own: entry, dev control, caches, the
+	// simulators' entries, ...): their heaps are all V8's, so all count as V8 below.
+	const isolates = /** @type {{ id: string }[]} */ (
+		await (await fetch(`http://${inspector.host}/json/list`)).json()
+	).map((t) => t.id);
 	const samples = [];
 	const sample = async (done, countRows = true) => {
 		const s = {
 			checkouts: done,
 			atS: round((performance.now() - started) / 1000, 0),
 			memMiB: memory(pids),
-			heaps: await isolateHeaps(inspector, HEAPS),
+			heaps: await isolateHeaps(inspector, isolates),
 			cpuS: round(procCpuSeconds(pids), 1),
 			smaps: rssSplit(pids, storage.path),
 			sqlite: sqliteOf(pids),
@@ -258,7 +263,7 @@ async function main() {
 		atS: round((performance.now() - started) / 1000, 0),
 		smaps: rssSplit(pids, storage.path),
 		sqlite: sqliteOf(pids),
-		heaps: await isolateHeaps(inspector, HEAPS),
+		heaps: await isolateHeaps(inspector, isolates),
 		storage: storageUsage(storage.path),
 		load1: round(loadavg()[0], 2),
 	};
@@ -373,9 +378,20 @@ function sqliteOf(pids) {
 	};
 }
 
+/** Committed V8 heap of every isolate in workerd. */
 function v8Total(s) {
 	return round(
 		Object.values(s.heaps).reduce((t, h) => t + (h.totalMiB ?? 0), 0),
+		1,
+	);
+}
+
+/** Committed V8 heap of the isolates Miniflare adds (all but the product's, D1's and the limiter's). */
+function miniflareIsolates(s) {
+	return round(
+		Object.entries(s.heaps)
+			.filter(([k]) => !["core:user:product", "d1:db", "ratelimit:ns"].includes(k))
+			.reduce((t, [, h]) => t + (h.totalMiB ?? 0), 0),
 		1,
 	);
 }
@@ -425,9 +441,11 @@ function memoryReport(samples, during, warm, last) {
 		...storageTotals(s),
 		productHeapMiB: s.heaps["core:user:product"]?.usedMiB ?? null,
 		d1HeapMiB: s.heaps["d1:db"]?.usedMiB ?? null,
-		// V8 heaps as committed (totalSize) by the three isolates; anonymous memory beyond
-		// them is malloc: SQLite's page caches (one per open database), workerd, the allocator.
+		// V8 heaps as committed (totalSize) by every isolate; anonymous memory beyond them
+		// is malloc: SQLite's page caches (one per open database), workerd, the allocator.
 		v8TotalMiB: v8Total(s),
+		d1HeapTotalMiB: s.heaps["d1:db"]?.totalMiB ?? null,
+		miniflareIsolatesMiB: miniflareIsolates(s),
 		anonBeyondV8: round(s.smaps.anon - v8Total(s), 1),
 		// SQLite's own allocations (sqlite3_status64), and what is left of the native
 		// memory beyond them: workerd's own structures, the allocator's free pages.
@@ -460,6 +478,7 @@ function memoryReport(samples, during, warm, last) {
 			toCheckouts: end.checkouts,
 			rssKiBPer1k: per1k((s) => s.smaps.rss),
 			anonKiBPer1k: per1k((s) => s.smaps.anon),
+			v8KiBPer1k: per1k(v8Total),
 			anonBeyondV8KiBPer1k: per1k((s) => s.smaps.anon - v8Total(s)),
 			sqliteKiBPer1k: per1k((s) => s.sqlite?.usedMiB ?? 0),
 			beyondV8AndSqliteKiBPer1k: per1k((s) => s.smaps.anon - v8Total(s) - (s.sqlite?.usedMiB ?? 0)),
@@ -473,14 +492,14 @@ function printMemory(m) {
 	console.log("");
 	console.log("memory (MiB; anon/file/shmem from /proc/<pid>/smaps; storage = Miniflare's files):");
 	console.log(
-		"| checkouts | load | RSS | anon | of which V8 heaps | anon beyond V8 | of which SQLite (page cache) | rest | counting rows cost | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap used |",
+		"| checkouts | load | RSS | anon | of which V8 heaps (D1's, Miniflare's other isolates) | anon beyond V8 | of which SQLite (page cache) | rest | counting rows cost | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap used |",
 	);
 	console.log(
 		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
 	);
 	for (const r of m.rows)
 		console.log(
-			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.v8TotalMiB} | ${r.anonBeyondV8} | ${r.sqliteMiB} (${r.sqlitePageCacheMiB}) | ${r.beyondV8AndSqlite} | ${r.countingCostMiB} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
+			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.v8TotalMiB} (${r.d1HeapTotalMiB}, ${r.miniflareIsolatesMiB}) | ${r.anonBeyondV8} | ${r.sqliteMiB} (${r.sqlitePageCacheMiB}) | ${r.beyondV8AndSqlite} | ${r.countingCostMiB} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
 		);
 	const g = m.growth;
 	console.log(
@@ -488,6 +507,6 @@ function printMemory(m) {
 	);
 	const h = m.secondHalf;
 	console.log(
-		`memory second half (${h.fromCheckouts} → ${h.toCheckouts} checkouts), KiB per 1k checkouts: RSS ${h.rssKiBPer1k}, anon ${h.anonKiBPer1k} (beyond V8 ${h.anonBeyondV8KiBPer1k}: SQLite ${h.sqliteKiBPer1k}, rest ${h.beyondV8AndSqliteKiBPer1k}), shmem ${h.shmemKiBPer1k}; storage files ${h.storageKiBPer1k}`,
+		`memory second half (${h.fromCheckouts} → ${h.toCheckouts} checkouts), KiB per 1k checkouts: RSS ${h.rssKiBPer1k}, anon ${h.anonKiBPer1k} (V8 ${h.v8KiBPer1k}; beyond V8 ${h.anonBeyondV8KiBPer1k}: SQLite ${h.sqliteKiBPer1k}, rest ${h.beyondV8AndSqliteKiBPer1k}), shmem ${h.shmemKiBPer1k}; storage files ${h.storageKiBPer1k}`,
 	);
 }
