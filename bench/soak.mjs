@@ -8,6 +8,11 @@
 // growth is explained by rows, then checks the ClientToken purge by moving the
 // stored purge times back 24 h (the one thing real time cannot wait for).
 // Stops by itself: SOAK_CHECKOUTS (default 100000) or SOAK_MAX_MINUTES (default 40).
+// SOAK_D1_WRITES=off: the license objects drain their outbox into a D1 stand-in that
+// stores nothing, so Miniflare's D1 simulator (in the same workerd) gets no writes.
+// SOAK_COUNT_ROWS=end: rows are counted before and after the load, not at every sample
+// (each count is ~300 SQL calls through Miniflare's object inspection, whose memory
+// workerd keeps: BENCHMARKS.md, Memory), so the samples see the product's memory alone.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -16,7 +21,7 @@ import { buildWorkers } from "./lib/build.mjs";
 import { ROOT, round, sleep } from "./lib/common.mjs";
 import { callOp, makeClient } from "./lib/http.mjs";
 import { tokenFactory } from "./lib/load.mjs";
-import { rssSplit, storageUsage } from "./lib/memory.mjs";
+import { rssSplit, sqliteHeap, storageUsage } from "./lib/memory.mjs";
 import { isolateHeaps, procCpuSeconds, workerdPids } from "./lib/proc.mjs";
 import {
 	applyMigrations,
@@ -30,6 +35,8 @@ import {
 const TOTAL = Number(process.env.SOAK_CHECKOUTS ?? 100_000);
 const MAX_MS = Number(process.env.SOAK_MAX_MINUTES ?? 40) * 60_000;
 const SAMPLE_EVERY = Number(process.env.SOAK_SAMPLE_EVERY ?? 10_000);
+const D1_WRITES = process.env.SOAK_D1_WRITES !== "off";
+const COUNT_DURING_LOAD = process.env.SOAK_COUNT_ROWS !== "end";
 const CONNECTIONS = 32;
 const LICENSES = 100;
 const CHECK_IN_EVERY = 10; // every 10th borrow is left to expire
@@ -44,6 +51,7 @@ const { mf, productUrl } = await startMiniflare(paths, secrets, {
 	persistPath: storage.path,
 	inspectObjects: true,
 	inspectorPort: 0,
+	d1Writes: D1_WRITES,
 });
 await runAndExit(mf, storage, main);
 
@@ -73,7 +81,10 @@ async function main() {
 		ids.map((name) => mf.unsafeGetDurableObjectStorage("product", "LicenseObject", { name })),
 	);
 	log(
-		`${LICENSES} licenses, borrow TTL 1 min; ${TOTAL} checkouts, every ${CHECK_IN_EVERY}th left to expire`,
+		`${LICENSES} licenses, borrow TTL 1 min; ${TOTAL} checkouts, every ${CHECK_IN_EVERY}th left to expire; ` +
+			(D1_WRITES
+				? "outbox drained into D1 (Miniflare's simulator)"
+				: "outbox drained into a D1 stand-in that stores nothing (SOAK_D1_WRITES=off)"),
 	);
 
 	async function objectRows() {
@@ -112,28 +123,40 @@ async function main() {
 
 	const inspector = await mf.getInspectorURL();
 	const HEAPS = ["core:user:product", "d1:db", "ratelimit:ns"];
+	// Every isolate workerd runs (Miniflare adds its own: entry, dev control, caches, the
+	// simulators' entries, ...): their heaps are all V8's, so all count as V8 below.
+	const isolates = /** @type {{ id: string }[]} */ (
+		await (await fetch(`http://${inspector.host}/json/list`)).json()
+	).map((t) => t.id);
 	const samples = [];
-	const sample = async (done) => {
+	const sample = async (done, countRows = true) => {
 		const s = {
 			checkouts: done,
 			atS: round((performance.now() - started) / 1000, 0),
 			memMiB: memory(pids),
-			heaps: await isolateHeaps(inspector, HEAPS),
+			heaps: await isolateHeaps(inspector, isolates),
 			cpuS: round(procCpuSeconds(pids), 1),
 			smaps: rssSplit(pids, storage.path),
+			sqlite: sqliteOf(pids),
 			storage: storageUsage(storage.path),
 			load1: round(loadavg()[0], 2),
-			objects: await objectRows(),
-			d1: await d1Rows(),
+			objects: countRows ? await objectRows() : null,
+			d1: countRows ? await d1Rows() : null,
+			// Counting rows runs SQL in all 100 objects through Miniflare's inspection
+			// proxy; anonymous memory read again after it shows what the count itself costs.
+			anonAfterCount: countRows ? rssSplit(pids, storage.path).anon : undefined,
 		};
 		samples.push(s);
+		const rows = s.objects
+			? `rows: active ${s.objects.active}, checked in ${s.objects.checkedIn}, expired ${s.objects.expired}, client tokens ${s.objects.clientTokens}, outbox ${s.objects.outbox}; ` +
+				`object row payload ${s.objects.objectMiB} MiB; D1 checkouts ${s.d1?.checkouts}, audit ${s.d1?.auditEvents}; `
+			: "rows not counted (SOAK_COUNT_ROWS=end); ";
 		log(
-			`${done} checkouts: workerd RSS ${s.memMiB.rss} MiB (anon ${s.memMiB.anon}, file ${s.memMiB.file}, shmem ${s.memMiB.shmem}); ` +
-				`rows: active ${s.objects.active}, checked in ${s.objects.checkedIn}, expired ${s.objects.expired}, client tokens ${s.objects.clientTokens}, outbox ${s.objects.outbox}; ` +
-				`object row payload ${s.objects.objectMiB} MiB; D1 checkouts ${s.d1.checkouts}, audit ${s.d1.auditEvents}; ` +
+			`${done} checkouts: workerd RSS ${s.memMiB.rss} MiB (anon ${s.memMiB.anon}, file ${s.memMiB.file}, shmem ${s.memMiB.shmem}); ${rows}` +
 				`V8 heap used/total MiB: ${HEAPS.map((h) => `${h} ${s.heaps[h].usedMiB}/${s.heaps[h].totalMiB}`).join(", ")}`,
 		);
 		log(`${done} checkouts: ${memoryLine(s)}`);
+		return s;
 	};
 	await sample(0);
 
@@ -172,7 +195,9 @@ async function main() {
 			completed++;
 			if (completed >= nextSample && !sampling) {
 				nextSample += SAMPLE_EVERY;
-				sampling = sample(completed).finally(() => (sampling = null));
+				sampling = sample(completed, COUNT_DURING_LOAD)
+					.then(() => undefined)
+					.finally(() => (sampling = null));
 			}
 		}
 	}
@@ -185,16 +210,21 @@ async function main() {
 	);
 	if (completed < TOTAL) log(`stopped early at the ${MAX_MS / 60_000}-minute limit`);
 
-	// Expiries fire through the alarm in real time (TTL 1 min).
+	// Expiries fire through the alarm in real time (TTL 1 min). Without counts during the
+	// load, wait out the TTL first so that the objects are counted only a few times.
+	if (!COUNT_DURING_LOAD) await sleep(65_000);
 	let after = await objectRows();
 	const waitUntil = performance.now() + 150_000;
 	while ((after.active > 0 || after.outbox > 0) && performance.now() < waitUntil) {
 		await sleep(5000);
 		after = await objectRows();
-		log(`waiting for expiry: ${after.active} live borrows, ${after.outbox} outbox rows`);
+		log(
+			`waiting for expiry: ${after.active} live borrows, ${after.outbox} outbox rows; anon ${rssSplit(pids, storage.path).anon} MiB`,
+		);
 	}
-	await sample(completed);
-	const settled = samples.at(-1);
+	const settled = await sample(completed);
+	const settledRows = /** @type {NonNullable<typeof settled.objects>} */ (settled.objects);
+	const settledD1 = /** @type {NonNullable<typeof settled.d1>} */ (settled.d1);
 
 	// ClientToken purge: records live until the borrow's expiry + 24 h. Move every
 	// purge time back 24 h (as if a day had passed), then one check-in per license
@@ -220,7 +250,7 @@ async function main() {
 	await sleep(3000);
 	const purged = await objectRows();
 	log(
-		`after moving purge times back 24 h: ${purged.clientTokens} client-token records left (${settled.objects.clientTokens} before)`,
+		`after moving purge times back 24 h: ${purged.clientTokens} client-token records left (${settledRows.clientTokens} before)`,
 	);
 	client.close();
 
@@ -232,7 +262,8 @@ async function main() {
 		checkouts: completed,
 		atS: round((performance.now() - started) / 1000, 0),
 		smaps: rssSplit(pids, storage.path),
-		heaps: await isolateHeaps(inspector, HEAPS),
+		sqlite: sqliteOf(pids),
+		heaps: await isolateHeaps(inspector, isolates),
 		storage: storageUsage(storage.path),
 		load1: round(loadavg()[0], 2),
 	};
@@ -244,6 +275,12 @@ async function main() {
 	const warm = samples[1] ?? samples[0];
 	const last = settled;
 	const during = samples.filter((s) => s.checkouts > 0 && s !== settled);
+	const counted = during.flatMap((s) => (s.objects ? [s.objects] : []));
+	const firstCount = /** @type {NonNullable<typeof settled.objects>} */ (
+		(warm.objects ? warm : samples[0]).objects
+	);
+	const peak = (/** @type {(o: NonNullable<typeof settled.objects>) => number} */ f) =>
+		counted.length ? Math.max(...counted.map(f)) : null;
 	const maxRss = Math.max(...samples.map((s) => s.memMiB.rss));
 	const kibPer1k = (a, b) =>
 		b.checkouts === a.checkouts
@@ -258,6 +295,10 @@ async function main() {
 		loadSeconds: round(loadS, 0),
 		checkoutsPerS: round(completed / loadS, 1),
 		storage: storage.kind,
+		d1Writes: D1_WRITES ? "Miniflare's D1 simulator" : "discarded (SOAK_D1_WRITES=off)",
+		rowsCounted: COUNT_DURING_LOAD
+			? "at every sample"
+			: "before and after the load (SOAK_COUNT_ROWS=end)",
 		rssMiB: {
 			start: samples[0].memMiB.rss,
 			afterWarmup: warm.memMiB.rss,
@@ -269,11 +310,11 @@ async function main() {
 			warmupToMid: round(kibPer1k(warm, mid), 1),
 			midToEnd: round(kibPer1k(mid, during.at(-1) ?? last), 1),
 		},
-		rowPayloadGrowthMiB: round(last.objects.objectMiB - warm.objects.objectMiB, 1),
-		maxLiveBorrows: Math.max(...during.map((s) => s.objects.active)),
-		maxOutboxRows: Math.max(...during.map((s) => s.objects.outbox)),
-		storedAtEnd: last.objects,
-		d1AtEnd: last.d1,
+		rowPayloadGrowthMiB: round(settledRows.objectMiB - firstCount.objectMiB, 1),
+		maxLiveBorrows: peak((o) => o.active),
+		maxOutboxRows: peak((o) => o.outbox),
+		storedAtEnd: settledRows,
+		d1AtEnd: settledD1,
 		clientTokensAfterSimulatedDay: purged.clientTokens,
 		samples,
 	};
@@ -291,37 +332,66 @@ async function main() {
 			`(${report.rssMiB.growthAfterWarmup >= 0 ? "+" : ""}${report.rssMiB.growthAfterWarmup} MiB after warm-up; ${report.rssSlopeKiBPer1kCheckouts.warmupToMid} then ${report.rssSlopeKiBPer1kCheckouts.midToEnd} KiB per 1k checkouts)`,
 	);
 	console.log(
-		`row payload stored meanwhile: +${report.rowPayloadGrowthMiB} MiB (SQLite files on ${storage.kind}, outside workerd's RSS except for page caches); live borrows peaked at ${report.maxLiveBorrows}, outbox at ${report.maxOutboxRows} rows`,
+		`row payload stored meanwhile: +${report.rowPayloadGrowthMiB} MiB (SQLite files on ${storage.kind}, outside workerd's RSS except for page caches); live borrows peaked at ${report.maxLiveBorrows ?? "(not counted)"}, outbox at ${report.maxOutboxRows ?? "(not counted)"} rows`,
 	);
 	console.log(
-		`stored in the license objects: ${last.objects.checkedIn + last.objects.expired + last.objects.active} borrow rows, ${last.objects.clientTokens} client-token rows, ${last.objects.outbox} outbox rows; ${last.objects.objectMiB} MiB of row payload (before indexes and page overhead)`,
+		`stored in the license objects: ${settledRows.checkedIn + settledRows.expired + settledRows.active} borrow rows, ${settledRows.clientTokens} client-token rows, ${settledRows.outbox} outbox rows; ${settledRows.objectMiB} MiB of row payload (before indexes and page overhead)`,
 	);
 	console.log(
-		`D1: ${last.d1.checkouts} checkout rows (${last.d1.checkoutsActive} ACTIVE), ${last.d1.auditEvents} audit events`,
+		`D1: ${settledD1.checkouts} checkout rows (${settledD1.checkoutsActive} ACTIVE), ${settledD1.auditEvents} audit events`,
 	);
+	console.log(`live borrows after the wait: ${settledRows.active}; outbox: ${settledRows.outbox}`);
 	console.log(
-		`live borrows after the wait: ${last.objects.active}; outbox: ${last.objects.outbox}`,
-	);
-	console.log(
-		`client-token records: ${settled.objects.clientTokens} before the purge time, ${purged.clientTokens} after moving purge times back 24 h (expected ${LICENSES}: the trigger checkouts' own records)`,
+		`client-token records: ${settledRows.clientTokens} before the purge time, ${purged.clientTokens} after moving purge times back 24 h (expected ${LICENSES}: the trigger checkouts' own records)`,
 	);
 	printMemory(report.memory);
 	console.log("wrote bench/results/soak-latest.json");
 	const ok =
 		errors === 0 &&
-		last.objects.active === 0 &&
-		last.objects.outbox === 0 &&
+		settledRows.active === 0 &&
+		settledRows.outbox === 0 &&
 		purged.clientTokens <= LICENSES;
 	if (!ok)
 		console.error(
-			`\n!!!!!!!! SOAK FAILED: errors ${errors} (${firstError}), live ${last.objects.active}, outbox ${last.objects.outbox}, client tokens ${purged.clientTokens} !!!!!!!!`,
+			`\n!!!!!!!! SOAK FAILED: errors ${errors} (${firstError}), live ${settledRows.active}, outbox ${settledRows.outbox}, client tokens ${purged.clientTokens} !!!!!!!!`,
 		);
 	return ok ? 0 : 1;
 }
 
+/**
+ * SQLite's own allocations summed over the workerd processes (null if unreadable).
+ * @param {number[]} pids
+ */
+function sqliteOf(pids) {
+	const each = pids.map(sqliteHeap);
+	if (each.some((h) => h === null)) return null;
+	const sum = (/** @type {"usedMiB" | "highwaterMiB" | "pageCacheMiB" | "allocations"} */ k) =>
+		round(
+			each.reduce((t, h) => t + (h?.[k] ?? 0), 0),
+			1,
+		);
+	return {
+		usedMiB: sum("usedMiB"),
+		highwaterMiB: sum("highwaterMiB"),
+		pageCacheMiB: sum("pageCacheMiB"),
+		allocations: sum("allocations"),
+	};
+}
+
+/** Committed V8 heap of every isolate in workerd. */
 function v8Total(s) {
 	return round(
 		Object.values(s.heaps).reduce((t, h) => t + (h.totalMiB ?? 0), 0),
+		1,
+	);
+}
+
+/** Committed V8 heap of the isolates Miniflare adds (all but the product's, D1's and the limiter's). */
+function miniflareIsolates(s) {
+	return round(
+		Object.entries(s.heaps)
+			.filter(([k]) => !["core:user:product", "d1:db", "ratelimit:ns"].includes(k))
+			.reduce((t, [, h]) => t + (h.totalMiB ?? 0), 0),
 		1,
 	);
 }
@@ -352,7 +422,7 @@ function storageTotals(s) {
 function memoryLine(s) {
 	const t = storageTotals(s);
 	return (
-		`smaps: anon ${s.smaps.anon}, file ${s.smaps.file}, shmem ${s.smaps.shmem} MiB (mapped storage files ${s.smaps.storageMapped} MiB in ${s.smaps.storageMappings} mappings); ` +
+		`smaps: anon ${s.smaps.anon}, file ${s.smaps.file}, shmem ${s.smaps.shmem} MiB; SQLite ${s.sqlite?.usedMiB ?? "?"} MiB (page cache ${s.sqlite?.pageCacheMiB ?? "?"}, high-water ${s.sqlite?.highwaterMiB ?? "?"}) (mapped storage files ${s.smaps.storageMapped} MiB in ${s.smaps.storageMappings} mappings); ` +
 		`storage ${t.totalMiB} MiB: ${t.licenseObjects} license objects ${t.licenseMiB} MiB (WAL ${t.licenseWalMiB}), D1 ${t.d1MiB}, other ${t.otherMiB}; load ${s.load1}`
 	);
 }
@@ -371,10 +441,19 @@ function memoryReport(samples, during, warm, last) {
 		...storageTotals(s),
 		productHeapMiB: s.heaps["core:user:product"]?.usedMiB ?? null,
 		d1HeapMiB: s.heaps["d1:db"]?.usedMiB ?? null,
-		// V8 heaps as committed (totalSize) by the three isolates; anonymous memory beyond
-		// them is malloc: SQLite's page caches (one per open database), workerd, the allocator.
+		// V8 heaps as committed (totalSize) by every isolate; anonymous memory beyond them
+		// is malloc: SQLite's page caches (one per open database), workerd, the allocator.
 		v8TotalMiB: v8Total(s),
+		d1HeapTotalMiB: s.heaps["d1:db"]?.totalMiB ?? null,
+		miniflareIsolatesMiB: miniflareIsolates(s),
 		anonBeyondV8: round(s.smaps.anon - v8Total(s), 1),
+		// SQLite's own allocations (sqlite3_status64), and what is left of the native
+		// memory beyond them: workerd's own structures, the allocator's free pages.
+		sqliteMiB: s.sqlite?.usedMiB ?? null,
+		sqlitePageCacheMiB: s.sqlite?.pageCacheMiB ?? null,
+		beyondV8AndSqlite: s.sqlite ? round(s.smaps.anon - v8Total(s) - s.sqlite.usedMiB, 1) : null,
+		countingCostMiB:
+			s.anonAfterCount !== undefined ? round(s.anonAfterCount - s.smaps.anon, 1) : null,
 	}));
 	const half = during.filter((s) => s.checkouts >= (during.at(-1)?.checkouts ?? 0) / 2);
 	const first = half[0] ?? warm;
@@ -399,6 +478,10 @@ function memoryReport(samples, during, warm, last) {
 			toCheckouts: end.checkouts,
 			rssKiBPer1k: per1k((s) => s.smaps.rss),
 			anonKiBPer1k: per1k((s) => s.smaps.anon),
+			v8KiBPer1k: per1k(v8Total),
+			anonBeyondV8KiBPer1k: per1k((s) => s.smaps.anon - v8Total(s)),
+			sqliteKiBPer1k: per1k((s) => s.sqlite?.usedMiB ?? 0),
+			beyondV8AndSqliteKiBPer1k: per1k((s) => s.smaps.anon - v8Total(s) - (s.sqlite?.usedMiB ?? 0)),
 			shmemKiBPer1k: per1k((s) => s.smaps.shmem),
 			storageKiBPer1k: per1k((s) => s.storage?.totalMiB ?? 0),
 		},
@@ -409,14 +492,14 @@ function printMemory(m) {
 	console.log("");
 	console.log("memory (MiB; anon/file/shmem from /proc/<pid>/smaps; storage = Miniflare's files):");
 	console.log(
-		"| checkouts | load | RSS | anon | of which V8 heaps | anon beyond V8 | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap used |",
+		"| checkouts | load | RSS | anon | of which V8 heaps (D1's, Miniflare's other isolates) | anon beyond V8 | of which SQLite (page cache) | rest | counting rows cost | file | shmem | mapped storage | license objects | their files | WAL | D1 files | other files | product heap used |",
 	);
 	console.log(
-		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
 	);
 	for (const r of m.rows)
 		console.log(
-			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.v8TotalMiB} | ${r.anonBeyondV8} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
+			`| ${r.checkouts} | ${r.load1} | ${r.rss} | ${r.anon} | ${r.v8TotalMiB} (${r.d1HeapTotalMiB}, ${r.miniflareIsolatesMiB}) | ${r.anonBeyondV8} | ${r.sqliteMiB} (${r.sqlitePageCacheMiB}) | ${r.beyondV8AndSqlite} | ${r.countingCostMiB} | ${r.file} | ${r.shmem} | ${r.storageMapped} | ${r.licenseObjects} | ${r.licenseMiB} | ${r.licenseWalMiB} | ${r.d1MiB} | ${r.otherMiB} | ${r.productHeapMiB} |`,
 		);
 	const g = m.growth;
 	console.log(
@@ -424,6 +507,6 @@ function printMemory(m) {
 	);
 	const h = m.secondHalf;
 	console.log(
-		`memory second half (${h.fromCheckouts} → ${h.toCheckouts} checkouts), KiB per 1k checkouts: RSS ${h.rssKiBPer1k}, anon ${h.anonKiBPer1k}, shmem ${h.shmemKiBPer1k}; storage files ${h.storageKiBPer1k}`,
+		`memory second half (${h.fromCheckouts} → ${h.toCheckouts} checkouts), KiB per 1k checkouts: RSS ${h.rssKiBPer1k}, anon ${h.anonKiBPer1k} (V8 ${h.v8KiBPer1k}; beyond V8 ${h.anonBeyondV8KiBPer1k}: SQLite ${h.sqliteKiBPer1k}, rest ${h.beyondV8AndSqliteKiBPer1k}), shmem ${h.shmemKiBPer1k}; storage files ${h.storageKiBPer1k}`,
 	);
 }

@@ -2,7 +2,16 @@
 // Where workerd's resident memory is, from /proc/<pid>/smaps, and what Miniflare
 // keeps on disk (or tmpfs) for the Durable Objects and D1: the two halves of the
 // memory attribution in the soak (BENCHMARKS.md, Memory).
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+	closeSync,
+	openSync,
+	readdirSync,
+	readFileSync,
+	readlinkSync,
+	readSync,
+	statSync,
+} from "node:fs";
 import { join, relative, sep } from "node:path";
 import { round } from "./common.mjs";
 
@@ -137,4 +146,66 @@ export function storageUsage(root) {
 		};
 	}
 	return { totalMiB: round(total / 1048576, 1), groups };
+}
+
+/**
+ * @typedef {object} SqliteHeap SQLite's own allocations in one process, as `sqlite3_status64` counts them
+ * @property {number} usedMiB bytes SQLite holds now (SQLITE_STATUS_MEMORY_USED): page caches, schemas, statements, every open connection
+ * @property {number} highwaterMiB the most it ever held at once
+ * @property {number} pageCacheMiB of `usedMiB`, page cache pages (SQLITE_STATUS_PAGECACHE_OVERFLOW: no preallocated cache is configured, so every cached page counts here)
+ * @property {number} allocations outstanding allocations (SQLITE_STATUS_MALLOC_COUNT)
+ */
+
+/** Where `sqlite3Stat` is in each workerd binary, once per binary (nm reads the symbol table). */
+const statOffsets = new Map();
+
+/**
+ * SQLite's own memory in a workerd process, read from outside: workerd links SQLite
+ * statically, and its status counters are one static array (`sqlite3Stat`: ten
+ * current values, then ten high-water marks, 64-bit each). Its address comes from
+ * the binary's symbol table (workerd ships unstripped) plus where the binary is
+ * mapped; the 160 bytes are read from /proc/<pid>/mem (same permission as ptrace).
+ * Calling `sqlite3_memory_used()` in the process would need a debugger's inferior
+ * call, which gdb 13 cannot make on this machine's CPUs (AMX state). Null when the
+ * symbol or the memory cannot be read.
+ * @param {number} pid
+ * @returns {SqliteHeap | null}
+ */
+export function sqliteHeap(pid) {
+	try {
+		const exe = readlinkSync(`/proc/${pid}/exe`);
+		let offset = statOffsets.get(exe);
+		if (offset === undefined) {
+			const nm = execFileSync("nm", [exe], { encoding: "utf8", maxBuffer: 1 << 30 });
+			const m = /^([0-9a-f]+) [bBdD] sqlite3Stat$/m.exec(nm);
+			offset = m ? BigInt(`0x${m[1]}`) : null;
+			statOffsets.set(exe, offset);
+		}
+		if (offset === null) return null;
+		// The binary is position-independent: symbols are offsets from its first mapping.
+		const first = readFileSync(`/proc/${pid}/maps`, "utf8")
+			.split("\n")
+			.find((l) => l.endsWith(exe) && l.split(/\s+/)[2] === "00000000");
+		if (!first) return null;
+		const base = BigInt(`0x${first.split("-")[0]}`);
+		const buf = Buffer.alloc(160);
+		const fd = openSync(`/proc/${pid}/mem`, "r");
+		try {
+			readSync(fd, buf, 0, buf.length, base + offset);
+		} finally {
+			closeSync(fd);
+		}
+		const now = (/** @type {number} */ i) => Number(buf.readBigInt64LE(i * 8));
+		const max = (/** @type {number} */ i) => Number(buf.readBigInt64LE((10 + i) * 8));
+		const mib = (/** @type {number} */ b) => round(b / 1048576, 1);
+		// SQLITE_STATUS_MEMORY_USED 0, PAGECACHE_OVERFLOW 2, MALLOC_COUNT 9 (sqlite3.h).
+		return {
+			usedMiB: mib(now(0)),
+			highwaterMiB: mib(max(0)),
+			pageCacheMiB: mib(now(2)),
+			allocations: now(9),
+		};
+	} catch {
+		return null;
+	}
 }

@@ -53,6 +53,8 @@ export function makeSecrets() {
  * @property {number} [inspectorPort]
  * @property {string} [persistPath]
  * @property {boolean} [inspectObjects]
+ * @property {boolean} [d1Writes] false: the product's license objects drain their outbox
+ *   into a D1 stand-in that stores nothing (bench/workers/discardingD1.js); default true
  * @property {{ name: string, path: string, limiter: LimiterMode | boolean }[]} [variants]
  *   more builds of the product beside it, each with its own objects and D1
  */
@@ -77,7 +79,14 @@ function limiterMode(mode) {
 export async function startMiniflare(
 	paths,
 	secrets,
-	{ limiter = true, inspectorPort, persistPath, inspectObjects = false, variants = [] } = {},
+	{
+		limiter = true,
+		inspectorPort,
+		persistPath,
+		inspectObjects = false,
+		d1Writes = true,
+		variants = [],
+	} = {},
 ) {
 	const vars = {
 		ISSUER_ID: "edge-license-manager-bench",
@@ -104,6 +113,12 @@ export async function startMiniflare(
 			},
 		};
 	};
+	/**
+	 * @param {{ bindings: Record<string, string> }} setup
+	 * @param {boolean} writes
+	 */
+	const withD1Writes = (setup, writes) =>
+		writes ? setup : { ...setup, bindings: { ...setup.bindings, BENCH_D1_WRITES: "off" } };
 	const common = {
 		modules: true,
 		compatibilityDate: "2026-11-01",
@@ -131,7 +146,7 @@ export async function startMiniflare(
 						scriptPath: paths.product,
 						durableObjects: { LICENSES: { className: "LicenseObject", useSQLite: true } },
 						d1Databases: { DB: "bench-d1" },
-						...limiterBindings(limiter),
+						...withD1Writes(limiterBindings(limiter), d1Writes),
 					},
 					// Other builds or setups of the product side by side, each with its own objects and D1.
 					...variants.map((v) => ({

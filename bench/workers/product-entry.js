@@ -1,7 +1,8 @@
 // @ts-check
 // The product's Worker as the bench runs it: src/index.ts unchanged, its default
 // export wrapped only to swap the per-key Rate Limiting bindings when the worker's
-// var BENCH_IN_PROCESS_LIMITER is "1".
+// var BENCH_IN_PROCESS_LIMITER is "1", and its license object given a D1 that
+// stores nothing when BENCH_D1_WRITES is "off" (the soak's SOAK_D1_WRITES=off).
 //
 // Why: Miniflare simulates a Rate Limiting binding as a fetch into a Durable Object
 // that writes SQLite on every call (~0.3-0.5 CPU ms, about a quarter of a checkout's
@@ -9,12 +10,32 @@
 // below keeps Miniflare's semantics (a fixed window aligned to the clock, per key and
 // period; refuse once `limit` calls were counted in the window) without the hop. The
 // bench prints its headline both ways.
-import product, { LicenseObject } from "../../src/index";
+import product, { LicenseObject as ProductLicenseObject } from "../../src/index";
+import { DiscardingD1 } from "./discardingD1.js";
 import { InProcessRateLimit } from "./inProcessRateLimit.js";
 
-export { LicenseObject };
+/** @typedef {import("../../src/env").Env & { BENCH_IN_PROCESS_LIMITER?: string, BENCH_LIMIT?: string, BENCH_LIMIT_PERIOD?: string, BENCH_D1_WRITES?: string }} BenchEnv */
 
-/** @typedef {import("../../src/env").Env & { BENCH_IN_PROCESS_LIMITER?: string, BENCH_LIMIT?: string, BENCH_LIMIT_PERIOD?: string }} BenchEnv */
+/**
+ * The product's object class, unchanged unless BENCH_D1_WRITES is "off": then its env
+ * (whose only use of DB is the outbox drain) has DB replaced by a stand-in that
+ * accepts batches without storing them. The Worker's own env keeps the real D1, so
+ * principals are still read from it.
+ */
+export class LicenseObject extends ProductLicenseObject {
+	/**
+	 * @param {DurableObjectState} ctx
+	 * @param {BenchEnv} env
+	 */
+	constructor(ctx, env) {
+		super(
+			ctx,
+			env.BENCH_D1_WRITES === "off"
+				? { ...env, DB: /** @type {D1Database} */ (/** @type {unknown} */ (new DiscardingD1())) }
+				: env,
+		);
+	}
+}
 
 /** One wrapped env per env: the product caches config and keys per env object. */
 const wrapped = new WeakMap();
