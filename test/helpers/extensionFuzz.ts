@@ -5,9 +5,11 @@ import { signedRequest, workerFetch } from "./wire";
 
 /**
  * The loop the extension-operation fuzz files share: hostile bodies of the given
- * `EdgeLicenseManager.*` operations, correctly signed by `caller`, each answer judged
- * by `problemWith` (the file's own contract: a message, or null when the answer is
- * fine). A failure names the seed and path that replay it; without a replay path,
+ * `EdgeLicenseManager.*` operations, correctly signed by `caller`. Every answer must
+ * be a JSON 200 or an AWS-shaped 400 (never a 5xx) and hold none of `tokens` (unless
+ * `mayQuoteSent` and the request carried it: a validation message may quote what the
+ * caller sent, as AWS does); a 200 is judged by `problemWithSuccess` (the file's own
+ * contract: a message, or null when fine). A failure names the seed and path that replay it; without a replay path,
  * every operation must have answered both a 200 and a 400, so the run reached past
  * validation as well as into it.
  */
@@ -15,10 +17,37 @@ export async function fuzzExtensionOperations<Op extends string>(opts: {
 	operations: readonly Op[];
 	caller: TestPrincipal;
 	bodyArbitrary: (op: Op) => fc.Arbitrary<string | Uint8Array>;
-	problemWith: (op: Op, res: Response, text: string, sent: string) => string | null;
+	tokens: readonly string[];
+	mayQuoteSent?: boolean;
+	problemWithSuccess: (op: Op, body: Record<string, unknown>) => string | null;
 	parameters: { seed: number; numRuns: number; path?: string };
 }): Promise<void> {
-	const { operations, caller, bodyArbitrary, problemWith, parameters } = opts;
+	const { operations, caller, bodyArbitrary, parameters } = opts;
+	const problemWith = (op: Op, res: Response, text: string, sent: string): string | null => {
+		if (res.status >= 500) return `status ${res.status}: ${text.slice(0, 300)}`;
+		if (res.headers.get("Content-Type") !== "application/x-amz-json-1.1") return "Content-Type";
+		for (const token of opts.tokens)
+			if (text.includes(token) && !(opts.mayQuoteSent && sent.includes(token)))
+				return "a consumption token in the reply";
+		let body: Record<string, unknown>;
+		try {
+			body = JSON.parse(text) as Record<string, unknown>;
+		} catch {
+			return `a body that is not JSON: ${text.slice(0, 300)}`;
+		}
+		if (res.status === 400) {
+			const type = res.headers.get("x-amzn-ErrorType");
+			if (typeof body.__type !== "string" || body.__type !== type)
+				return `__type ${String(body.__type)} vs ${type}`;
+			if (typeof body.message !== "string" || body.Message !== body.message)
+				return "message/Message";
+			if (Object.keys(body).sort().join() !== "Message,__type,message")
+				return `error members ${Object.keys(body)}`;
+			return null;
+		}
+		if (res.status !== 200) return `status ${res.status}`;
+		return opts.problemWithSuccess(op, body);
+	};
 	const request = fc
 		.constantFrom(...operations)
 		.chain((op) => bodyArbitrary(op).map((body) => ({ op, body })));
